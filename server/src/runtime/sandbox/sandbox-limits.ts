@@ -1,0 +1,25 @@
+/** Per-project sandbox limits (`sandbox` in the project file). */
+export interface SandboxLimits {
+  network: 'none';
+  commandTimeoutMs: number;
+  memoryMb: number;
+  maxProcesses: number;
+  /** CPU share as a percentage of one core. */
+  cpuPercent: number;
+  maxOutputBytes: number;
+  workspaceQuotaMb: number;
+  maxFileSizeMb: number;
+  maxOpenFiles: number;
+}
+
+export const DEFAULT_SANDBOX_LIMITS: SandboxLimits = {
+  network: 'none',
+  commandTimeoutMs: 60_000,
+  memoryMb: 512,
+  maxProcesses: 64,
+  cpuPercent: 100,
+  maxOutputBytes: 1_048_576,
+  workspaceQuotaMb: 1024,
+  maxFileSizeMb: 256,
+  maxOpenFiles: 256,
+};

@@ -1,0 +1,32 @@
+import type { z } from 'zod';
+import type { SandboxLimits } from '../sandbox/sandbox-limits.ts';
+
+/** What a tool gets to work with: its task's workspace, env (secrets included) and the abort signal. */
+export interface ToolContext {
+  taskId: string;
+  /** Absolute host path of the task workspace (holds `uploads/` and `downloads/`). */
+  workspaceDir: string;
+  /** The task's env merged with its secrets (secrets win). Only the sandbox sees it. */
+  env: Record<string, string>;
+  limits: SandboxLimits;
+  signal: AbortSignal;
+}
+
+/** A built-in tool. `execute` returns the text the model sees; it throws `ToolError` for a clear refusal. */
+export interface ToolDefinition<Args = Record<string, unknown>> {
+  name: string;
+  description: string;
+  inputSchema: z.ZodType<Args>;
+  execute(args: Args, context: ToolContext): Promise<ToolOutcome>;
+}
+
+/** `status: 'error'` marks a failed tool run; the output still goes to the model so it can react. */
+export interface ToolOutcome {
+  status: 'success' | 'error';
+  output: string;
+}
+
+/** A refusal or failure whose message is safe to show the model and the user. */
+export class ToolError extends Error {
+  override name = 'ToolError';
+}

@@ -1,0 +1,30 @@
+import type { Message, Thought, ToolCallStatus } from './task.ts';
+import type { TaskErrorCode } from './errors.ts';
+
+/** Payload of each SSE event, keyed by its `event:` name. */
+export interface TaskEventMap {
+  history_message: Message;
+  history_done: { messageCount: number; isStreaming: boolean };
+  status: { status: 'connecting' | 'processing' | 'retrying' | 'cancelled' | 'awaiting_approval'; message?: string };
+  thought: Thought;
+  content: { text: string; isPartial: boolean };
+  tool_call: { callId: string; toolName: string; status: ToolCallStatus; args: Record<string, unknown> };
+  tool_result: { callId: string; toolName?: string; status: ToolCallStatus; output: string };
+  /** A user turn recorded in the log: our addition, so replays can rebuild history. Not sent live. */
+  user_message: Message;
+  error: { message: string; code: TaskErrorCode | string };
+  done: { finalResponse: string };
+}
+
+export type TaskEventName = keyof TaskEventMap;
+
+/** One entry of a task's durable event log. */
+export type TaskEvent = {
+  [K in TaskEventName]: { seq: number; event: K; data: TaskEventMap[K]; createdAt: string };
+}[TaskEventName];
+
+/** Events that end a live stream. */
+export function isTerminalEvent(event: { event: string; data: unknown }): boolean {
+  if (event.event === 'done' || event.event === 'error') return true;
+  return event.event === 'status' && (event.data as { status?: string }).status === 'cancelled';
+}
