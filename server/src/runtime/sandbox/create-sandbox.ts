@@ -1,0 +1,328 @@
+import { execFile } from 'node:child_process';
+import { accessSync, constants, statSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { baseSandboxEnv, buildBwrapArgs, filterEnv, SANDBOX_UID, toBwrapArgsFile } from './build-bwrap-args.ts';
+import { type CgroupSupport, type CommandCgroup, detectCgroups } from './detect-cgroups.ts';
+import { findPrivatePaths, type PrivatePaths } from './find-private-paths.ts';
+import { measureDiskUsage } from './measure-disk-usage.ts';
+import { type CapturedProcessResult, runCapturedProcess } from './run-captured-process.ts';
+import { SandboxUnavailableError } from './sandbox-unavailable-error.ts';
+import type { SandboxLimits } from './sandbox-limits.ts';
+
+/** One command to run in a task's workspace. */
+export interface SandboxRunOptions {
+  workspaceDir: string;
+  command: string;
+  env: Record<string, string>;
+  limits: SandboxLimits;
+  /** Shorter than `limits.commandTimeoutMs` to stop sooner; never extends it. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/** Which limit stopped (or was hit by) a command. */
+export type SandboxLimitName = 'timeout' | 'memory' | 'processes' | 'output' | 'file_size' | 'quota' | 'cancelled';
+
+/** What a command did; `limit` and a plain-language `reason` when a limit stopped it. */
+export interface SandboxRunResult {
+  exitCode: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+  truncated: boolean;
+  limit?: SandboxLimitName;
+  reason?: string;
+  durationMs: number;
+}
+
+/** What this host actually enforces, for `/healthz` and the start-up log. */
+export interface SandboxEnforcement {
+  isolation: string;
+  cgroups: 'v2' | 'v1' | 'none';
+  memory: boolean;
+  processes: boolean;
+  cpu: boolean;
+  fileSize: boolean;
+  openFiles: boolean;
+  network: 'none';
+  warnings: string[];
+}
+
+/** Runs shell commands for the agent, isolated (bwrap) or, when explicitly chosen, not (unsafe-host). */
+export interface Sandbox {
+  mode: 'bwrap' | 'unsafe-host';
+  enforcement: SandboxEnforcement;
+  run(options: SandboxRunOptions): Promise<SandboxRunResult>;
+}
+
+/** The logging the sandbox needs; the server's logger fits. */
+export interface SandboxLogger {
+  info(fields: Record<string, unknown>, message: string): void;
+  warn(fields: Record<string, unknown>, message: string): void;
+  error(fields: Record<string, unknown>, message: string): void;
+}
+
+/** Options for `createSandbox`; the paths exist for tests and unusual hosts. */
+export interface CreateSandboxOptions {
+  mode: 'bwrap' | 'unsafe-host';
+  logger?: SandboxLogger;
+  bwrapPath?: string;
+  cgroupRoot?: string;
+}
+
+const INSTALL_HINT =
+  'Install bubblewrap (Debian/Ubuntu: `apt-get install bubblewrap`; Fedora: `dnf install bubblewrap`), ' +
+  'or set CONCIERGE_SANDBOX=unsafe-host to run commands directly on the host without isolation (never in production).';
+const SIGXFSZ_EXIT_CODE = 128 + 25;
+const HOST_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+// Joins every cgroup named before `--`, then execs the rest; refuses to run unconfined if a join fails.
+const JOIN_CGROUPS_SCRIPT =
+  'while [ "$#" -gt 0 ] && [ "$1" != -- ]; do echo $$ > "$1" || { echo "sandbox: cannot join cgroup $1" >&2; exit 125; }; shift; done; shift; exec "$@"';
+const UNSAFE_WARNING =
+  'CONCIERGE_SANDBOX=unsafe-host: shell commands run directly on the host as the server user, with NO isolation, ' +
+  'network access, and no memory/process/CPU limits. Anyone who can talk to the agent can read and change this machine.';
+
+function findExecutable(name: string, explicit?: string): string | undefined {
+  const candidates = explicit ? [explicit] : [...(process.env.PATH ?? '').split(':'), '/usr/bin', '/bin'].map((dir) => path.join(dir, name));
+  return candidates.find((file) => {
+    try {
+      accessSync(file, constants.X_OK);
+      return statSync(file).isFile();
+    } catch {
+      return false;
+    }
+  });
+}
+
+function execText(file: string, args: string[]): Promise<string> {
+  return new Promise((resolve) => {
+    execFile(file, args, { timeout: 5000, env: { PATH: HOST_PATH } }, (_error, stdout, stderr) => resolve(`${stdout}${stderr}`.trim()));
+  });
+}
+
+function megabytes(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+/** Turns what happened into the single limit the model should hear about, with a plain reason. */
+function describeLimit(
+  captured: CapturedProcessResult,
+  limits: SandboxLimits,
+  timeoutMs: number,
+  events: { oomKilled: boolean; processLimitHit: boolean },
+): Pick<SandboxRunResult, 'limit' | 'reason'> {
+  if (captured.stoppedBy === 'cancelled') return { limit: 'cancelled', reason: 'The command was cancelled and killed' };
+  if (captured.stoppedBy === 'timeout') return { limit: 'timeout', reason: `Command timed out after ${timeoutMs} ms and was killed` };
+  if (events.oomKilled) {
+    return { limit: 'memory', reason: `The command ran out of memory (limit ${limits.memoryMb} MB) and was killed` };
+  }
+  if (captured.stoppedBy === 'output') {
+    return {
+      limit: 'output',
+      reason: `The command kept writing output far past the ${limits.maxOutputBytes}-byte cap (${captured.outputBytes} bytes) and was killed`,
+    };
+  }
+  if (events.processLimitHit) {
+    return { limit: 'processes', reason: `The command hit the limit of ${limits.maxProcesses} processes; creating more processes failed` };
+  }
+  if (captured.signal === 'SIGXFSZ' || captured.exitCode === SIGXFSZ_EXIT_CODE) {
+    return { limit: 'file_size', reason: `The command tried to write a file larger than ${limits.maxFileSizeMb} MB and was stopped` };
+  }
+  return {};
+}
+
+async function checkQuota(workspaceDir: string, limits: SandboxLimits, result: SandboxRunResult, logger?: SandboxLogger): Promise<void> {
+  try {
+    const used = await measureDiskUsage(workspaceDir);
+    if (used <= limits.workspaceQuotaMb * 1024 * 1024) return;
+    const reason = `The workspace now uses ${megabytes(used)}, over its quota of ${limits.workspaceQuotaMb} MB; delete files before writing more`;
+    if (result.limit) result.reason = `${result.reason}. ${reason}`;
+    else Object.assign(result, { limit: 'quota', reason });
+  } catch (error) {
+    logger?.warn({ error, workspaceDir }, 'could not measure workspace size');
+  }
+}
+
+function effectiveTimeout(options: SandboxRunOptions): number {
+  const cap = options.limits.commandTimeoutMs;
+  return options.timeoutMs !== undefined && options.timeoutMs > 0 ? Math.min(options.timeoutMs, cap) : cap;
+}
+
+function assertWorkspace(workspaceDir: string): void {
+  if (!path.isAbsolute(workspaceDir) || !statSync(workspaceDir, { throwIfNoEntry: false })?.isDirectory()) {
+    throw new Error(`Sandbox workspace ${workspaceDir} is not an existing absolute directory`);
+  }
+}
+
+interface BwrapHost {
+  bwrapPath: string;
+  prlimitPath: string | undefined;
+  privatePaths: PrivatePaths;
+  cgroups: CgroupSupport;
+  logger?: SandboxLogger;
+}
+
+async function runInBwrap(host: BwrapHost, options: SandboxRunOptions): Promise<SandboxRunResult> {
+  assertWorkspace(options.workspaceDir);
+  const { limits } = options;
+  const timeoutMs = effectiveTimeout(options);
+  const cgroup: CommandCgroup | undefined = await host.cgroups.create(limits);
+  try {
+    const rlimits = host.prlimitPath
+      ? [host.prlimitPath, `--fsize=${limits.maxFileSizeMb * 1024 * 1024}`, `--nofile=${limits.maxOpenFiles}:${limits.maxOpenFiles}`]
+      : [];
+    const bwrapOptions = buildBwrapArgs({
+      workspaceDir: options.workspaceDir,
+      env: options.env,
+      privatePaths: host.privatePaths,
+      tmpfsBytes: limits.memoryMb * 1024 * 1024,
+    });
+    const captured = await runCapturedProcess({
+      file: '/bin/sh',
+      args: [
+        '-c',
+        JOIN_CGROUPS_SCRIPT,
+        'sandbox-join',
+        ...(cgroup?.procsFiles ?? []),
+        '--',
+        ...rlimits,
+        host.bwrapPath,
+        '--args',
+        '3',
+        '/bin/sh',
+        '-c',
+        options.command,
+      ],
+      env: { PATH: HOST_PATH },
+      timeoutMs,
+      maxOutputBytes: limits.maxOutputBytes,
+      signal: options.signal,
+      fd3Input: toBwrapArgsFile(bwrapOptions),
+      onKill: cgroup ? () => cgroup.killAll() : undefined,
+    });
+    const events = cgroup ? await cgroup.readEvents() : { oomKilled: false, processLimitHit: false };
+    const result: SandboxRunResult = {
+      exitCode: captured.exitCode,
+      signal: captured.signal,
+      stdout: captured.stdout,
+      stderr: captured.stderr,
+      truncated: captured.truncated,
+      durationMs: captured.durationMs,
+      ...describeLimit(captured, limits, timeoutMs, events),
+    };
+    await checkQuota(options.workspaceDir, limits, result, host.logger);
+    return result;
+  } finally {
+    await cgroup?.remove();
+  }
+}
+
+async function runOnHost(options: SandboxRunOptions, logger?: SandboxLogger): Promise<SandboxRunResult> {
+  assertWorkspace(options.workspaceDir);
+  const timeoutMs = effectiveTimeout(options);
+  const captured = await runCapturedProcess({
+    file: '/bin/sh',
+    args: ['-c', options.command],
+    cwd: options.workspaceDir,
+    env: { ...baseSandboxEnv(options.workspaceDir), ...filterEnv(options.env) },
+    timeoutMs,
+    maxOutputBytes: options.limits.maxOutputBytes,
+    signal: options.signal,
+  });
+  const result: SandboxRunResult = {
+    exitCode: captured.exitCode,
+    signal: captured.signal,
+    stdout: captured.stdout,
+    stderr: captured.stderr,
+    truncated: captured.truncated,
+    durationMs: captured.durationMs,
+    ...describeLimit(captured, options.limits, timeoutMs, { oomKilled: false, processLimitHit: false }),
+  };
+  await checkQuota(options.workspaceDir, options.limits, result, logger);
+  return result;
+}
+
+async function probeBwrap(host: BwrapHost): Promise<void> {
+  const workspaceDir = await mkdtemp(path.join(tmpdir(), 'concierge-sandbox-probe-'));
+  try {
+    const result = await runInBwrap(host, {
+      workspaceDir,
+      command: 'id -u',
+      env: {},
+      limits: {
+        network: 'none',
+        commandTimeoutMs: 10_000,
+        memoryMb: 256,
+        maxProcesses: 16,
+        cpuPercent: 100,
+        maxOutputBytes: 4096,
+        workspaceQuotaMb: 1,
+        maxFileSizeMb: 1,
+        maxOpenFiles: 64,
+      },
+    });
+    if (result.exitCode !== 0 || result.stdout.trim() !== String(SANDBOX_UID)) {
+      throw new SandboxUnavailableError(
+        `bubblewrap at ${host.bwrapPath} cannot create a sandbox here (exit ${result.exitCode}: ${result.stderr.trim() || result.stdout.trim()}). ` +
+          'It needs unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1) or root. ' +
+          INSTALL_HINT,
+      );
+    }
+  } finally {
+    await rm(workspaceDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Creates the sandbox for the agent's shell. In `bwrap` mode it checks that bubblewrap really works and
+ * detects which limits the host enforces; it throws `SandboxUnavailableError` (with install instructions)
+ * when it cannot isolate commands.
+ */
+export async function createSandbox(options: CreateSandboxOptions): Promise<Sandbox> {
+  const { logger } = options;
+  if (options.mode === 'unsafe-host') {
+    const enforcement: SandboxEnforcement = {
+      isolation: 'none: unsafe-host runs commands directly on the host',
+      cgroups: 'none',
+      memory: false,
+      processes: false,
+      cpu: false,
+      fileSize: false,
+      openFiles: false,
+      network: 'none',
+      warnings: [UNSAFE_WARNING],
+    };
+    logger?.warn({ sandbox: enforcement }, UNSAFE_WARNING);
+    return { mode: 'unsafe-host', enforcement, run: (runOptions) => runOnHost(runOptions, logger) };
+  }
+
+  const bwrapPath = findExecutable('bwrap', options.bwrapPath);
+  if (!bwrapPath) throw new SandboxUnavailableError(`bubblewrap (bwrap) was not found. ${INSTALL_HINT}`);
+  const prlimitPath = findExecutable('prlimit');
+  const [privatePaths, cgroups, version] = await Promise.all([
+    findPrivatePaths('/etc'),
+    detectCgroups(options.cgroupRoot),
+    execText(bwrapPath, ['--version']),
+  ]);
+  const host: BwrapHost = { bwrapPath, prlimitPath, privatePaths, cgroups, logger };
+  await probeBwrap(host);
+
+  const warnings = [...cgroups.warnings];
+  if (!prlimitPath) warnings.push('prlimit (util-linux) was not found: file size and open files are not limited');
+  const enforcement: SandboxEnforcement = {
+    isolation: `${version || 'bubblewrap'}: user, pid, mount, ipc, uts, cgroup and network namespaces; all capabilities dropped; uid ${SANDBOX_UID}`,
+    cgroups: cgroups.version,
+    memory: cgroups.memory,
+    processes: cgroups.processes,
+    cpu: cgroups.cpu,
+    fileSize: prlimitPath !== undefined,
+    openFiles: prlimitPath !== undefined,
+    network: 'none',
+    warnings,
+  };
+  logger?.info({ sandbox: enforcement }, 'sandbox ready');
+  for (const warning of warnings) logger?.warn({ sandbox: 'bwrap' }, warning);
+  return { mode: 'bwrap', enforcement, run: (runOptions) => runInBwrap(host, runOptions) };
+}
