@@ -79,6 +79,9 @@ export function buildBwrapArgs(options: BwrapArgsOptions): string[] {
     '--bind',
     options.workspaceDir,
     SANDBOX_WORKSPACE,
+    // bwrap's root is a scratch tmpfs; make it read-only so only /workspace, /tmp and HOME take writes.
+    '--remount-ro',
+    '/',
     '--chdir',
     SANDBOX_WORKSPACE,
     '--clearenv',
