@@ -129,7 +129,7 @@ function parseIntent(message: string): Intent {
     /\bread\s+(?:the\s+)?(?:file\s+)?`([^`]+)`/i.exec(message) ??
     /\bread\s+(?:the\s+)?(?:file\s+)?["']?([\w.\-/]*[./][\w.\-/]*?)["']?(?=[.,;:!?]?(?:\s|$))/i.exec(message);
   if (readMatch?.[1] !== undefined) {
-    const path = readMatch[1].trim();
+    const path = readMatch[1].trim().replace(/[.,;:!?]+$/, '');
     return {
       type: 'tool',
       toolName: 'read_file',
