@@ -17,6 +17,12 @@ const tools = {
   }),
 } satisfies ToolSet;
 
+type StreamChunk = {
+  object: string;
+  choices: Array<{ delta: { tool_calls?: Array<{ index: number; function: { arguments: string } }> } }>;
+  usage?: unknown;
+};
+
 let server: FakeOpenAIServer | undefined;
 
 afterEach(async () => {
@@ -74,12 +80,12 @@ describe('startFakeOpenAIServer', () => {
     expect(response.headers.get('content-type')).toBe('text/event-stream');
     const lines = (await response.text()).split('\n\n').filter((line) => line !== '');
     expect(lines.at(-1)).toBe('data: [DONE]');
-    const chunks = lines.slice(0, -1).map((line) => JSON.parse(line.replace(/^data: /, '')) as Record<string, any>);
+    const chunks = lines.slice(0, -1).map((line) => JSON.parse(line.replace(/^data: /, '')) as StreamChunk);
     expect(chunks[0]).toMatchObject({ object: 'chat.completion.chunk', choices: [{ index: 0, delta: { role: 'assistant' } }] });
     const argumentPieces = chunks.flatMap((chunk) => chunk.choices[0]?.delta?.tool_calls ?? []);
     expect(argumentPieces[0]).toMatchObject({ index: 0, type: 'function', function: { name: 'list_directory', arguments: '' } });
     expect(argumentPieces.length).toBeGreaterThan(2);
-    expect(argumentPieces.map((piece: any) => piece.function.arguments).join('')).toBe('{"path":"."}');
+    expect(argumentPieces.map((piece) => piece.function.arguments).join('')).toBe('{"path":"."}');
     expect(chunks.at(-2)?.choices[0]).toMatchObject({ delta: {}, finish_reason: 'tool_calls' });
     expect(chunks.at(-1)).toMatchObject({ choices: [], usage: { prompt_tokens: expect.any(Number) } });
   });

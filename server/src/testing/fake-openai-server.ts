@@ -2,6 +2,8 @@ import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Serv
 import type { AddressInfo } from 'node:net';
 import { fakeReplyFromPrompt } from './fake-reply-from-prompt.ts';
 
+export { fakeReplyFromPrompt } from './fake-reply-from-prompt.ts';
+
 /** A chat message as the Chat Completions API receives it. */
 export type FakeChatMessage = {
   role: 'system' | 'developer' | 'user' | 'assistant' | 'tool';

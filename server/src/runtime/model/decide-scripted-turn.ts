@@ -309,7 +309,7 @@ const MARKDOWN_REPLY = [
   '',
   '```ts',
   'function greet(name: string): string {',
-  '  return `Hello, ${name}!`;',
+  "  return 'Hello, ' + name + '!';",
   '}',
   '```',
   '',
