@@ -1,0 +1,71 @@
+import path from 'node:path';
+
+/** Everything the server reads from its environment, read once (see contract "Environment variables"). */
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  jwtSecret: string | undefined;
+  model: string | undefined;
+  llmBaseUrl: string | undefined;
+  llmApiKey: string | undefined;
+  anthropicApiKey: string | undefined;
+  openaiApiKey: string | undefined;
+  sandbox: 'bwrap' | 'unsafe-host';
+  logLevel: LogLevel;
+  /** Tasks that may run their agent loop at once; the rest wait in the queue. */
+  maxConcurrentTasks: number;
+  /** Delay before the first model retry; doubles per attempt. */
+  modelRetryDelayMs: number;
+  modelMaxRetries: number;
+  maxSteps: number;
+}
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new ConfigError(`${name} must be a non-negative integer, got "${raw}"`);
+  return value;
+}
+
+/** Reads and validates the environment; throws ConfigError naming the bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const sandbox = env.CONCIERGE_SANDBOX || 'bwrap';
+  if (sandbox !== 'bwrap' && sandbox !== 'unsafe-host') {
+    throw new ConfigError(`CONCIERGE_SANDBOX must be "bwrap" or "unsafe-host", got "${sandbox}"`);
+  }
+  const logLevel = (env.LOG_LEVEL || 'info') as LogLevel;
+  if (!['debug', 'info', 'warn', 'error', 'silent'].includes(logLevel)) {
+    throw new ConfigError(`LOG_LEVEL must be one of debug, info, warn, error, silent; got "${env.LOG_LEVEL}"`);
+  }
+  const databaseUrl = env.DATABASE_URL || undefined;
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL must start with postgres:// (leave it unset for SQLite)');
+  }
+  return {
+    port: integer(env, 'PORT', 8787),
+    host: env.HOST || '127.0.0.1',
+    dataDir: path.resolve(env.CONCIERGE_DATA_DIR || './.concierge'),
+    databaseUrl,
+    jwtSecret: env.CONCIERGE_JWT_SECRET || undefined,
+    model: env.CONCIERGE_MODEL || undefined,
+    llmBaseUrl: env.CONCIERGE_LLM_BASE_URL || undefined,
+    llmApiKey: env.CONCIERGE_LLM_API_KEY || undefined,
+    anthropicApiKey: env.ANTHROPIC_API_KEY || undefined,
+    openaiApiKey: env.OPENAI_API_KEY || undefined,
+    sandbox,
+    logLevel,
+    maxConcurrentTasks: integer(env, 'CONCIERGE_MAX_CONCURRENT_TASKS', 32),
+    modelRetryDelayMs: integer(env, 'CONCIERGE_MODEL_RETRY_DELAY_MS', 1000),
+    modelMaxRetries: integer(env, 'CONCIERGE_MODEL_MAX_RETRIES', 2),
+    maxSteps: integer(env, 'CONCIERGE_MAX_STEPS', 20),
+  };
+}

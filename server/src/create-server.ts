@@ -1,0 +1,158 @@
+import fs from 'node:fs/promises';
+import type { Server } from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { LanguageModelV3 } from '@ai-sdk/provider';
+import type { Config } from './config.ts';
+import { createTaskEventBus } from './events/task-event-bus.ts';
+import { createTaskEventLog } from './events/task-event-log.ts';
+import { createApp } from './http/create-app.ts';
+import type { Logger } from './logging/logger.ts';
+import { createModel, resolveModelSetting } from './runtime/model/create-model.ts';
+import { createSandbox, type Sandbox } from './runtime/sandbox/create-sandbox.ts';
+import { createRedactor } from './runtime/secrets/create-redactor.ts';
+import { createStreamRedactor } from './runtime/secrets/create-stream-redactor.ts';
+import { createTaskRunner, type TaskRunner } from './runtime/task-runner.ts';
+import { listDirectoryTool, readFileTool, writeFileTool } from './runtime/tools/file-tools.ts';
+import { runShellCommandTool } from './runtime/tools/run-shell-command.ts';
+import type { ToolDefinition } from './runtime/tools/tool.ts';
+import { createApiKeysService } from './services/api-keys/api-keys-service.ts';
+import { createTasksService } from './services/tasks/tasks-service.ts';
+import { createWidgetIdentity } from './services/widget-identity/create-widget-identity.ts';
+import { createApiKeysRepository } from './store/api-keys-repository.ts';
+import { openDatabase } from './store/open-database.ts';
+import { createProjectsRepository } from './store/projects-repository.ts';
+import { createTaskEventsRepository } from './store/task-events-repository.ts';
+import { createTasksRepository } from './store/tasks-repository.ts';
+
+export const WIDGET_DIST_DIR = path.resolve(fileURLToPath(import.meta.url), '../../../widget/dist');
+
+export interface ConciergeServer {
+  /** Listens on config.host:config.port (port 0 picks a free one); resolves to the base URL. */
+  listen(): Promise<string>;
+  close(): Promise<void>;
+  runner: TaskRunner;
+  sandbox: Sandbox;
+  modelLabel: string;
+}
+
+/** Wires store, event log, runtime, services and HTTP from a Config: the one place real adapters are chosen. */
+export async function createServer(config: Config, logger: Logger): Promise<ConciergeServer> {
+  const database = await openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+  const sandbox = await createSandbox({ mode: config.sandbox, logger });
+  const modelSetting = resolveModelSetting({
+    CONCIERGE_MODEL: config.model,
+    CONCIERGE_LLM_BASE_URL: config.llmBaseUrl,
+    CONCIERGE_LLM_API_KEY: config.llmApiKey,
+    ANTHROPIC_API_KEY: config.anthropicApiKey,
+    OPENAI_API_KEY: config.openaiApiKey,
+  });
+  const defaultModel = createModel(modelSetting);
+  const projectModels = new Map<string, LanguageModelV3>();
+  const resolveModel = (projectModel: string | undefined): LanguageModelV3 => {
+    if (!projectModel || projectModel === modelSetting.model) return defaultModel.model;
+    let model = projectModels.get(projectModel);
+    if (!model) {
+      model = createModel(resolveModelSetting({ ...process.env, CONCIERGE_MODEL: projectModel })).model;
+      projectModels.set(projectModel, model);
+    }
+    return model;
+  };
+
+  const tasksRepository = createTasksRepository(database.db);
+  const projects = createProjectsRepository(database.db);
+  const events = createTaskEventLog({ repository: createTaskEventsRepository(database.db), bus: createTaskEventBus() });
+  const apiKeys = createApiKeysService({ apiKeys: createApiKeysRepository(database.db), projects });
+  const identity = await createWidgetIdentity({ db: database.db, projects, config, logger });
+
+  // biome-ignore lint/suspicious/noExplicitAny: tools have heterogeneous argument types.
+  const tools = new Map<string, ToolDefinition<any>>();
+  for (const definition of [listDirectoryTool, readFileTool, writeFileTool, runShellCommandTool(sandbox)]) tools.set(definition.name, definition);
+
+  const workspacesDir = path.join(config.dataDir, 'workspaces');
+  const stagingDir = path.join(config.dataDir, 'staging');
+  await fs.mkdir(workspacesDir, { recursive: true, mode: 0o700 });
+  await fs.rm(stagingDir, { recursive: true, force: true });
+  await fs.mkdir(stagingDir, { recursive: true, mode: 0o700 });
+
+  const runner = createTaskRunner({
+    tasks: tasksRepository,
+    projects,
+    events,
+    logger,
+    resolveModel,
+    tools,
+    createRedactor: (values) => ({ redact: createRedactor(values).redact, stream: () => createStreamRedactor(values) }),
+    resolveContext: identity.resolveContext,
+    workspacesDir,
+    maxConcurrent: config.maxConcurrentTasks,
+    maxSteps: config.maxSteps,
+    maxRetries: config.modelMaxRetries,
+    retryDelayMs: config.modelRetryDelayMs,
+  });
+  const tasks = createTasksService({ tasks: tasksRepository, projects, events, runner, logger });
+
+  const app = createApp({
+    logger,
+    tasks,
+    events,
+    apiKeys,
+    widgetAuth: identity.widgetAuth,
+    publicRouters: identity.publicRouters,
+    beforeRoutes: identity.beforeRoutes,
+    onTaskCreate: identity.onTaskCreate,
+    stagingDir,
+    widgetDistDir: WIDGET_DIST_DIR,
+    health: async () => {
+      let db = 'ok';
+      try {
+        await projects.find('__health__');
+      } catch {
+        db = 'unavailable';
+      }
+      return {
+        status: db === 'ok' ? 'ok' : 'unavailable',
+        db: database.kind,
+        dbStatus: db,
+        sandbox: { mode: sandbox.mode, ...sandbox.enforcement },
+        model: { provider: defaultModel.provider, id: defaultModel.modelId, label: defaultModel.label },
+        jwt: identity.jwtConfigured ? 'configured' : 'not configured',
+        activeTasks: runner.activeCount,
+      };
+    },
+  });
+
+  await runner.recover();
+  let server: Server | undefined;
+  let closing: Promise<void> | undefined;
+  return {
+    runner,
+    sandbox,
+    modelLabel: defaultModel.label,
+    listen() {
+      return new Promise((resolve, reject) => {
+        server = app.listen(config.port, config.host);
+        // SSE streams are long-lived; only idle keep-alive sockets should time out.
+        server.requestTimeout = 0;
+        server.once('error', reject);
+        server.once('listening', () => {
+          const address = server!.address();
+          const port = typeof address === 'object' && address ? address.port : config.port;
+          resolve(`http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`);
+        });
+      });
+    },
+    close() {
+      closing ??= (async () => {
+        const stopped = server ? new Promise<void>((resolve) => server!.close(() => resolve())) : Promise.resolve();
+        // Streams hold sockets open; end them so close() can finish.
+        server?.closeIdleConnections();
+        await runner.drain(10_000);
+        server?.closeAllConnections();
+        await stopped;
+        await database.close();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,52 @@
+import Router from '@koa/router';
+import Koa, { type Context, type Middleware } from 'koa';
+import type { TaskEventLog } from '../events/task-event-log.ts';
+import type { Logger } from '../logging/logger.ts';
+import type { ApiKeysService } from '../services/api-keys/api-keys-service.ts';
+import type { TasksService } from '../services/tasks/tasks-service.ts';
+import { authenticate, type WidgetTokenAuth } from './middleware/authenticate.ts';
+import { errorEnvelope } from './middleware/error-envelope.ts';
+import { requestLog } from './middleware/request-log.ts';
+import { createHealthRouter, type HealthReport } from './routes/health-route.ts';
+import { createTasksRouter } from './routes/tasks-routes.ts';
+import { createWidgetAssetsRouter } from './routes/widget-assets-route.ts';
+
+export interface AppDependencies {
+  logger: Logger;
+  tasks: TasksService;
+  events: TaskEventLog;
+  apiKeys: ApiKeysService;
+  widgetAuth?: WidgetTokenAuth;
+  /** Routes that need no authentication (the token exchange). */
+  publicRouters?: Router[];
+  /** Runs before routing (CORS and origin policy). */
+  beforeRoutes?: Middleware[];
+  /** Per-request hook on task creation (rate limits). */
+  onTaskCreate?: (ctx: Context) => void | Promise<void>;
+  health: () => Promise<HealthReport>;
+  stagingDir: string;
+  widgetDistDir: string;
+}
+
+/** Builds the Koa app: request log, error envelope, public routes, then authenticated /api/v1 routes. */
+export function createApp(deps: AppDependencies): Koa {
+  const app = new Koa();
+  app.proxy = true;
+  app.silent = true;
+  app.use(requestLog(deps.logger));
+  app.use(errorEnvelope(deps.logger));
+  for (const middleware of deps.beforeRoutes ?? []) app.use(middleware);
+
+  const open = new Router();
+  open.use(createHealthRouter(deps.health).routes());
+  open.use(createWidgetAssetsRouter(deps.widgetDistDir).routes());
+  for (const router of deps.publicRouters ?? []) open.use('/api/v1', router.routes(), router.allowedMethods());
+  app.use(open.routes());
+
+  const api = new Router({ prefix: '/api/v1' });
+  const tasksRouter = createTasksRouter({ tasks: deps.tasks, events: deps.events, stagingDir: deps.stagingDir, ...(deps.onTaskCreate ? { onTaskCreate: deps.onTaskCreate } : {}) });
+  api.use(authenticate({ apiKeys: deps.apiKeys, widgetAuth: deps.widgetAuth }));
+  api.use(tasksRouter.routes(), tasksRouter.allowedMethods({ throw: false }));
+  app.use(api.routes());
+  return app;
+}

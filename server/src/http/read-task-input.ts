@@ -1,0 +1,59 @@
+import type { Context } from 'koa';
+import { MAX_FILE_BYTES, MAX_FILES } from '@concierge/shared';
+import { AppError } from '../errors/app-error.ts';
+import { parseEnvInput } from '../services/tasks/env-input.ts';
+import type { StagedFile } from '../services/uploads/receive-multipart.ts';
+import { receiveMultipart } from '../services/uploads/receive-multipart.ts';
+import { UploadError } from '../services/uploads/upload-error.ts';
+import { readJsonBody } from './read-json-body.ts';
+
+export interface TaskInputBody {
+  fields: Record<string, unknown>;
+  files: StagedFile[];
+}
+
+/** Reads a task or follow-up body: JSON, or multipart with `files` (streamed to staging with limits). */
+export async function readTaskInput(ctx: Context, stagingDir: string): Promise<TaskInputBody> {
+  const type = ctx.request.type;
+  if (type === 'multipart/form-data') {
+    try {
+      const { fields, files } = await receiveMultipart(ctx.req, { stagingDir, maxFiles: MAX_FILES, maxFileBytes: MAX_FILE_BYTES, maxFieldBytes: 1024 * 1024 });
+      return { fields, files };
+    } catch (error) {
+      if (error instanceof UploadError) throw new AppError(error.code as 'VALIDATION_ERROR', error.message, { status: error.status });
+      throw error;
+    }
+  }
+  if (type === 'application/json' || type === '' ) return { fields: await readJsonBody(ctx), files: [] };
+  if (type === 'application/x-www-form-urlencoded') {
+    throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send application/json or multipart/form-data');
+  }
+  throw new AppError('UNSUPPORTED_MEDIA_TYPE', `Unsupported Content-Type "${type}": send application/json or multipart/form-data`);
+}
+
+/** Booleans arrive as JSON booleans or, from forms, as the strings "true" / "false". */
+export function parseBooleanField(value: unknown, name: string): boolean | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  if (value === true || value === 'true') return true;
+  if (value === false || value === 'false') return false;
+  throw new AppError('VALIDATION_ERROR', `"${name}" must be true or false`);
+}
+
+/** env/secrets: objects in JSON; in multipart they may come as JSON strings. */
+export function parseEnvField(value: unknown, name: 'env' | 'secrets'): Record<string, string> | undefined {
+  if (typeof value === 'string') {
+    try {
+      return parseEnvInput(JSON.parse(value), name);
+    } catch (error) {
+      if (error instanceof AppError) throw error;
+      throw new AppError('INVALID_ENV', `"${name}" must be a JSON object of string values`);
+    }
+  }
+  return parseEnvInput(value, name);
+}
+
+export function optionalString(value: unknown, name: string): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') throw new AppError('VALIDATION_ERROR', `"${name}" must be a string`);
+  return value;
+}

@@ -1,0 +1,86 @@
+import fs from 'node:fs';
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import type { ApiPage, TaskListItem } from '@concierge/shared';
+import { AppError } from '../../errors/app-error.ts';
+import type { TaskEventLog } from '../../events/task-event-log.ts';
+import type { TasksService } from '../../services/tasks/tasks-service.ts';
+import { readJsonBody } from '../read-json-body.ts';
+import { optionalString, parseBooleanField, parseEnvField, readTaskInput } from '../read-task-input.ts';
+import { createStreamHandler } from './stream-route.ts';
+
+function pageParam(value: unknown, name: string, fallback: number, max: number): number {
+  if (value === undefined || value === '') return fallback;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0 || parsed > max) throw new AppError('VALIDATION_ERROR', `"${name}" must be an integer from 0 to ${max}`);
+  return parsed;
+}
+
+/** The Task Execution API routes under /api/v1/tasks. Thin: parse, call the service, shape the envelope. */
+export function createTasksRouter(deps: { tasks: TasksService; events: TaskEventLog; stagingDir: string; onTaskCreate?: (ctx: Context) => void | Promise<void> }) {
+  const router = new Router();
+  const { tasks } = deps;
+
+  router.post('/tasks', async (ctx) => {
+    await deps.onTaskCreate?.(ctx);
+    const { fields, files } = await readTaskInput(ctx, deps.stagingDir);
+    const data = await tasks.create(ctx.state.principal, {
+      message: fields.message as string,
+      systemPrompt: optionalString(fields.systemPrompt, 'systemPrompt'),
+      showInHistory: parseBooleanField(fields.showInHistory, 'showInHistory'),
+      autoExecute: parseBooleanField(fields.autoExecute, 'autoExecute'),
+      env: parseEnvField(fields.env, 'env'),
+      secrets: parseEnvField(fields.secrets, 'secrets'),
+      files,
+    });
+    ctx.body = { success: true, data };
+  });
+
+  router.get('/tasks', async (ctx) => {
+    const limit = pageParam(ctx.query.limit, 'limit', 50, 100);
+    const offset = pageParam(ctx.query.offset, 'offset', 0, Number.MAX_SAFE_INTEGER);
+    const { items, total } = await tasks.list(ctx.state.principal, { limit: limit || 50, offset });
+    const body: ApiPage<TaskListItem> = { success: true, data: items, pagination: { total, limit: limit || 50, offset, hasMore: offset + items.length < total } };
+    ctx.body = body;
+  });
+
+  router.get('/tasks/:id', async (ctx) => {
+    ctx.body = { success: true, data: await tasks.get(ctx.state.principal, ctx.params.id!) };
+  });
+
+  router.delete('/tasks/:id', async (ctx) => {
+    await tasks.cancel(ctx.state.principal, ctx.params.id!);
+    ctx.body = { success: true, data: { message: 'Task cancelled' } };
+  });
+
+  router.get('/tasks/:id/stream', createStreamHandler({ tasks, events: deps.events }));
+
+  router.post('/tasks/:id/messages', async (ctx) => {
+    const { fields, files } = await readTaskInput(ctx, deps.stagingDir);
+    ctx.body = { success: true, data: await tasks.followUp(ctx.state.principal, ctx.params.id!, { message: fields.message, files }) };
+  });
+
+  router.post('/tasks/:id/tools/:callId/approve', async (ctx) => {
+    const body = await readJsonBody(ctx);
+    ctx.body = { success: true, data: await tasks.approve(ctx.state.principal, ctx.params.id!, ctx.params.callId!, body.outcome) };
+  });
+
+  router.get('/tasks/:id/history', async (ctx) => {
+    ctx.body = { success: true, data: await tasks.history(ctx.state.principal, ctx.params.id!) };
+  });
+
+  router.get('/tasks/:id/artifacts', async (ctx) => {
+    ctx.body = { success: true, data: { files: await tasks.listArtifacts(ctx.state.principal, ctx.params.id!) } };
+  });
+
+  router.get('/tasks/:id/artifacts/download', async (ctx) => {
+    const file = await tasks.findArtifact(ctx.state.principal, ctx.params.id!, ctx.query.path);
+    ctx.set('Content-Type', file.mimeType);
+    ctx.set('Content-Length', String(file.size));
+    ctx.set('Content-Disposition', `attachment; filename="${file.name.replace(/["\\\r\n]/g, '_')}"; filename*=UTF-8''${encodeURIComponent(file.name)}`);
+    ctx.set('X-Content-Type-Options', 'nosniff');
+    ctx.body = fs.createReadStream(file.absolutePath);
+  });
+
+  return router;
+}

@@ -1,0 +1,236 @@
+import type { LanguageModelV3 } from '@ai-sdk/provider';
+import { type AssistantContent, type ModelMessage, streamText, type Tool, tool } from 'ai';
+import type { TaskEventMap, TaskEventName } from '@concierge/shared';
+import type { ToolContext, ToolDefinition } from '../tools/tool.ts';
+import { ToolError } from '../tools/tool.ts';
+import type { AgentState, PendingToolCall } from './agent-state.ts';
+
+export interface TextRedactor {
+  redact(text: string): string;
+  /** A redactor for a stream of chunks that holds back a possible secret prefix between chunks. */
+  stream(): { push(chunk: string): string; flush(): string };
+}
+
+export interface AgentTurnOptions {
+  model: LanguageModelV3;
+  system: string | undefined;
+  // biome-ignore lint/suspicious/noExplicitAny: tools have heterogeneous argument types.
+  tools: ReadonlyMap<string, ToolDefinition<any>>;
+  toolContext: ToolContext;
+  gate(toolName: string, grants: readonly string[]): 'run' | 'ask' | 'deny';
+  emit<K extends TaskEventName>(event: K, data: TaskEventMap[K]): Promise<unknown>;
+  save(state: AgentState): Promise<void>;
+  redactor: TextRedactor;
+  signal: AbortSignal;
+  maxSteps: number;
+  maxRetries: number;
+  retryDelayMs: number;
+}
+
+export type AgentTurnResult =
+  | { kind: 'completed'; text: string }
+  | { kind: 'awaiting_approval' }
+  | { kind: 'failed'; message: string; code: 'MODEL_ERROR' | 'STEP_LIMIT' };
+
+interface StepResult {
+  text: string;
+  toolCalls: PendingToolCall[];
+}
+
+class ModelFailure extends Error {}
+
+function describeModelError(error: unknown): string {
+  if (error instanceof Error) {
+    const status = (error as { statusCode?: number }).statusCode;
+    return status ? `${error.message} (HTTP ${status})` : error.message;
+  }
+  return String(error);
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+// A bold first line in the reasoning (`**Planning**`) becomes the thought's subject.
+function toThought(reasoning: string): TaskEventMap['thought'] {
+  const match = /^\s*\*\*(.{1,80}?)\*\*\s*/.exec(reasoning);
+  return match ? { subject: match[1]!, description: reasoning.slice(match[0].length).trim() } : { subject: 'Thinking', description: reasoning.trim() };
+}
+
+/**
+ * Runs the agent until the turn ends: the model answers without tool calls (completed), a tool call
+ * needs the user's approval (state saved, nothing left running), or the model keeps failing.
+ * Mutates and saves `state` after every step, so a restart continues from the last saved step.
+ */
+export async function runAgentTurn(state: AgentState, options: AgentTurnOptions): Promise<AgentTurnResult> {
+  const { signal } = options;
+  const modelTools: Record<string, Tool> = {};
+  for (const definition of options.tools.values()) {
+    modelTools[definition.name] = tool({ description: definition.description, inputSchema: definition.inputSchema });
+  }
+
+  const streamStep = async (): Promise<StepResult> => {
+    const result = streamText({
+      model: options.model,
+      system: options.system,
+      messages: state.messages,
+      tools: modelTools,
+      abortSignal: signal,
+      maxRetries: 0,
+    });
+    const textStream = options.redactor.stream();
+    let text = '';
+    let reasoning = '';
+    const toolCalls: PendingToolCall[] = [];
+    const emitText = async (chunk: string) => {
+      if (!chunk) return;
+      text += chunk;
+      await options.emit('content', { text: chunk, isPartial: true });
+    };
+    for await (const part of result.fullStream) {
+      signal.throwIfAborted();
+      switch (part.type) {
+        case 'text-delta':
+          await emitText(textStream.push(part.text));
+          break;
+        case 'reasoning-delta':
+          reasoning += part.text;
+          break;
+        case 'reasoning-end':
+          if (reasoning.trim()) await options.emit('thought', toThought(options.redactor.redact(reasoning)));
+          reasoning = '';
+          break;
+        case 'tool-call': {
+          const args = (part.input && typeof part.input === 'object' ? part.input : {}) as Record<string, unknown>;
+          const call: PendingToolCall = { callId: part.toolCallId, toolName: part.toolName, args: JSON.parse(options.redactor.redact(JSON.stringify(args))) };
+          if ('invalid' in part && part.invalid) call.invalid = describeModelError((part as { error?: unknown }).error);
+          toolCalls.push(call);
+          break;
+        }
+        case 'error':
+          throw new ModelFailure(describeModelError(part.error), { cause: part.error });
+        default:
+          break;
+      }
+    }
+    await emitText(textStream.flush());
+    if (reasoning.trim()) await options.emit('thought', toThought(options.redactor.redact(reasoning)));
+    return { text, toolCalls };
+  };
+
+  const streamStepWithRetries = async (): Promise<StepResult> => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await streamStep();
+      } catch (error) {
+        if (signal.aborted) throw signal.reason;
+        if (attempt >= options.maxRetries) throw new ModelFailure(describeModelError(error), { cause: error });
+        await options.emit('status', { status: 'retrying', message: `Model request failed; retrying (${attempt + 1}/${options.maxRetries})` });
+        await sleep(options.retryDelayMs * 2 ** attempt, signal);
+        await options.emit('status', { status: 'processing' });
+      }
+    }
+  };
+
+  const runToolCall = async (call: PendingToolCall): Promise<{ status: 'success' | 'error' | 'rejected'; output: string }> => {
+    if (call.invalid) return { status: 'error', output: `Invalid tool call: ${call.invalid}` };
+    const definition = options.tools.get(call.toolName);
+    if (!definition) return { status: 'error', output: `Unknown tool "${call.toolName}".` };
+    const parsed = definition.inputSchema.safeParse(call.args);
+    if (!parsed.success) return { status: 'error', output: `Invalid arguments for ${call.toolName}: ${parsed.error.message}` };
+    try {
+      const outcome = await definition.execute(parsed.data, options.toolContext);
+      return { status: outcome.status, output: outcome.output };
+    } catch (error) {
+      if (signal.aborted) throw signal.reason;
+      if (error instanceof ToolError) return { status: 'error', output: error.message };
+      return { status: 'error', output: `The tool failed: ${error instanceof Error ? error.message : String(error)}` };
+    }
+  };
+
+  /** Answers every pending call it can; false when one waits for the user. */
+  const resolvePending = async (): Promise<boolean> => {
+    for (const call of state.pending) {
+      if (state.results.some((result) => result.callId === call.callId)) continue;
+      const { callId, toolName, args } = call;
+      const gate = options.gate(toolName, state.grants);
+      const decision = state.decisions[callId];
+      let result: { status: 'success' | 'error' | 'rejected'; output: string };
+      if (gate === 'deny') {
+        await options.emit('tool_call', { callId, toolName, status: 'rejected', args });
+        result = { status: 'rejected', output: `The project's policy does not allow the tool "${toolName}".` };
+      } else if (decision === 'cancel') {
+        result = { status: 'rejected', output: 'The user declined to run this tool call. Do not retry it; continue without it.' };
+      } else if (gate === 'ask' && !decision) {
+        if (!state.announced.includes(callId)) {
+          state.announced.push(callId);
+          await options.emit('tool_call', { callId, toolName, status: 'awaiting_approval', args });
+          await options.save(state);
+        }
+        return false;
+      } else {
+        await options.emit('tool_call', { callId, toolName, status: 'executing', args });
+        result = await runToolCall(call);
+        result.output = options.redactor.redact(result.output);
+      }
+      await options.emit('tool_result', { callId, toolName, status: result.status, output: result.output });
+      state.results.push({ callId, toolName, output: result.status === 'rejected' ? result.output : result.output });
+      await options.save(state);
+    }
+    state.messages.push({
+      role: 'tool',
+      content: state.results.map((result) => ({
+        type: 'tool-result' as const,
+        toolCallId: result.callId,
+        toolName: result.toolName,
+        output: { type: 'text' as const, value: result.output },
+      })),
+    });
+    state.pending = [];
+    state.results = [];
+    state.decisions = {};
+    state.announced = [];
+    await options.save(state);
+    return true;
+  };
+
+  try {
+    for (;;) {
+      signal.throwIfAborted();
+      if (state.pending.length > 0) {
+        if (!(await resolvePending())) return { kind: 'awaiting_approval' };
+        continue;
+      }
+      if (state.steps >= options.maxSteps) {
+        return { kind: 'failed', code: 'STEP_LIMIT', message: `The agent stopped after ${options.maxSteps} steps without finishing.` };
+      }
+      const step = await streamStepWithRetries();
+      state.steps += 1;
+      state.turnText += step.text;
+      const content: Exclude<AssistantContent, string> = [];
+      if (step.text) content.push({ type: 'text', text: step.text });
+      for (const call of step.toolCalls) content.push({ type: 'tool-call', toolCallId: call.callId, toolName: call.toolName, input: call.args });
+      if (content.length > 0) state.messages.push({ role: 'assistant', content } as ModelMessage);
+      if (step.toolCalls.length === 0) {
+        await options.save(state);
+        return { kind: 'completed', text: state.turnText };
+      }
+      state.pending = step.toolCalls;
+      await options.save(state);
+    }
+  } catch (error) {
+    if (error instanceof ModelFailure) return { kind: 'failed', code: 'MODEL_ERROR', message: `The model request failed: ${options.redactor.redact(error.message)}` };
+    throw error;
+  }
+}

@@ -1,0 +1,328 @@
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import {
+  APPROVAL_OUTCOMES,
+  type ApprovalOutcome,
+  type Artifact,
+  type AttachedFile,
+  isTerminalStatus,
+  type Task,
+  type TaskHistory,
+  type TaskListItem,
+  type TaskStatus,
+} from '@concierge/shared';
+import { AppError } from '../../errors/app-error.ts';
+import type { TaskEventLog } from '../../events/task-event-log.ts';
+import type { Logger } from '../../logging/logger.ts';
+import { awaitingApproval, createAgentState } from '../../runtime/agent/agent-state.ts';
+import { parseAgentState, type TaskRunner } from '../../runtime/task-runner.ts';
+import { resolveWorkspacePath } from '../../runtime/tools/workspace-path.ts';
+import type { ProjectsRepository } from '../../store/projects-repository.ts';
+import type { TaskRow, TasksRepository } from '../../store/tasks-repository.ts';
+import { formatAttachedFilesNote, placeUploads } from '../uploads/place-uploads.ts';
+import type { StagedFile } from '../uploads/receive-multipart.ts';
+import { buildHistory, toTaskOutput } from './build-history.ts';
+import { describeFileType } from './file-types.ts';
+import { type Principal, toTaskScope } from './principal.ts';
+
+export const MAX_MESSAGE_CHARS = 100_000;
+
+export interface CreateTaskInput {
+  message: string;
+  systemPrompt?: string | undefined;
+  showInHistory?: boolean | undefined;
+  autoExecute?: boolean | undefined;
+  env?: Record<string, string> | undefined;
+  secrets?: Record<string, string> | undefined;
+  files?: StagedFile[] | undefined;
+}
+
+export interface ArtifactFile {
+  absolutePath: string;
+  name: string;
+  size: number;
+  mimeType: string;
+}
+
+function conversationId(): string {
+  return `${Date.now()}-${Math.random().toString(36).slice(2, 11).padEnd(9, '0')}`;
+}
+
+function parseJson<T>(raw: string | null): T | null {
+  return raw === null ? null : (JSON.parse(raw) as T);
+}
+
+function toTask(row: TaskRow): Omit<Task, 'output' | 'pendingApprovals'> {
+  return {
+    id: row.id,
+    apiKeyId: row.api_key_id,
+    username: row.username,
+    sessionId: row.session_id,
+    conversationId: row.conversation_id,
+    status: row.status as TaskStatus,
+    message: row.message,
+    systemPrompt: row.system_prompt,
+    showInHistory: row.show_in_history === 1,
+    autoExecute: row.auto_execute === 1,
+    env: parseJson<Record<string, string>>(row.env),
+    error: row.error,
+    createdAt: row.created_at,
+    startedAt: row.started_at,
+    completedAt: row.completed_at,
+  };
+}
+
+function requireMessage(message: unknown): string {
+  if (typeof message !== 'string' || message.trim() === '') throw new AppError('VALIDATION_ERROR', '"message" is required and must be a non-empty string');
+  if (message.length > MAX_MESSAGE_CHARS) throw new AppError('VALIDATION_ERROR', `"message" is longer than ${MAX_MESSAGE_CHARS} characters`);
+  return message;
+}
+
+/** The Task Execution API's operations, independent of HTTP. */
+export function createTasksService(deps: {
+  tasks: TasksRepository;
+  projects: ProjectsRepository;
+  events: TaskEventLog;
+  runner: TaskRunner;
+  logger: Logger;
+}) {
+  const { tasks, events, runner, logger } = deps;
+  // Serialises state changes per task (approve, cancel, follow-up racing each other).
+  const locks = new Map<string, Promise<unknown>>();
+  const withLock = <T>(taskId: string, work: () => Promise<T>): Promise<T> => {
+    const result = (locks.get(taskId) ?? Promise.resolve()).then(work);
+    const tail = result.catch(() => undefined);
+    locks.set(taskId, tail);
+    void tail.then(() => locks.get(taskId) === tail && locks.delete(taskId));
+    return result;
+  };
+
+  const findTask = async (principal: Principal, id: string): Promise<TaskRow> => {
+    const row = await tasks.find(id, toTaskScope(principal));
+    if (!row) throw new AppError('NOT_FOUND', `Task ${id} not found`);
+    return row;
+  };
+
+  /** Moves uploads into the workspace; returns the files and the note for the agent. */
+  const receiveFiles = async (taskId: string, files: StagedFile[] | undefined): Promise<AttachedFile[]> => {
+    if (!files || files.length === 0) return [];
+    return placeUploads(runner.workspaceDir(taskId), files);
+  };
+
+  const userTurn = (message: string, attachedFiles: AttachedFile[]) =>
+    attachedFiles.length > 0 ? `${formatAttachedFilesNote(attachedFiles)}\n\n${message}` : message;
+
+  return {
+    async create(principal: Principal, input: CreateTaskInput): Promise<{ id: string; status: 'pending' }> {
+      const message = requireMessage(input.message);
+      const project = await deps.projects.find(principal.project);
+      const id = randomUUID();
+      const workspace = runner.workspaceDir(id);
+      await fs.mkdir(path.join(workspace, 'uploads'), { recursive: true });
+      await fs.mkdir(path.join(workspace, 'downloads'), { recursive: true });
+      try {
+        const attachedFiles = await receiveFiles(id, input.files);
+        const state = createAgentState();
+        state.messages.push({ role: 'user', content: userTurn(message, attachedFiles) });
+        const now = new Date().toISOString();
+        const hasSecrets = Object.keys(input.secrets ?? {}).length > 0;
+        await tasks.insert({
+          id,
+          project: principal.project,
+          api_key_id: principal.kind === 'api_key' ? principal.apiKeyId : null,
+          app_id: principal.kind === 'widget' ? principal.appId : null,
+          end_user_id: principal.kind === 'widget' ? principal.endUserId : null,
+          username: principal.kind === 'api_key' ? principal.username : principal.endUserId,
+          session_id: randomUUID(),
+          conversation_id: conversationId(),
+          status: 'pending',
+          message,
+          system_prompt: input.systemPrompt ?? null,
+          show_in_history: input.showInHistory === false ? 0 : 1,
+          auto_execute: (input.autoExecute ?? project?.config.autoExecute ?? true) ? 1 : 0,
+          env: input.env ? JSON.stringify(input.env) : null,
+          has_secrets: hasSecrets ? 1 : 0,
+          error: null,
+          created_at: now,
+          started_at: null,
+          completed_at: null,
+          last_activity_at: now,
+          message_count: 1,
+          state: JSON.stringify(state),
+          runner_id: null,
+          lease_until: null,
+        });
+        await events.append(id, 'user_message', {
+          id: 'msg-1',
+          role: 'user',
+          content: message,
+          createdAt: now,
+          ...(attachedFiles.length ? { attachedFiles } : {}),
+        });
+        if (input.secrets) runner.setSecrets(id, input.secrets);
+        logger.info({ taskId: id, project: principal.project, files: attachedFiles.length }, 'task created');
+        runner.schedule(id);
+        return { id, status: 'pending' };
+      } catch (error) {
+        // Nothing half-made stays behind: no row without its workspace, no workspace without its row.
+        await fs.rm(workspace, { recursive: true, force: true });
+        throw error;
+      }
+    },
+
+    async get(principal: Principal, id: string): Promise<Task> {
+      const row = await findTask(principal, id);
+      const history = buildHistory(await events.list(id));
+      const task: Task = { ...toTask(row) };
+      const output = toTaskOutput(history.lastAssistant, row.last_activity_at);
+      if (output) task.output = output;
+      if (row.status === 'awaiting_approval') {
+        const pending = awaitingApproval(parseAgentState(row.state)).map(({ callId, toolName, args }) => ({ callId, toolName, args }));
+        if (pending.length > 0) task.pendingApprovals = pending;
+      }
+      return task;
+    },
+
+    async list(principal: Principal, page: { limit: number; offset: number }): Promise<{ items: TaskListItem[]; total: number }> {
+      const { rows, total } = await tasks.list(toTaskScope(principal), page);
+      const items = rows.map((row) => ({ ...toTask(row), lastActivityAt: row.last_activity_at, messageCount: row.message_count }));
+      return { items, total };
+    },
+
+    async history(principal: Principal, id: string): Promise<TaskHistory> {
+      const row = await findTask(principal, id);
+      const { messages } = buildHistory(await events.list(id));
+      return { taskId: row.id, conversationId: row.conversation_id, status: row.status as TaskStatus, messages };
+    },
+
+    /** Checks visibility for streaming; returns the row. */
+    findForStream: findTask,
+
+    async followUp(principal: Principal, id: string, input: { message: unknown; files?: StagedFile[] | undefined }): Promise<{ status: 'running' }> {
+      const message = requireMessage(input.message);
+      return withLock(id, async () => {
+        const row = await findTask(principal, id);
+        if (!isTerminalStatus(row.status as TaskStatus)) {
+          throw new AppError('TASK_BUSY', `Task ${id} is ${row.status}; send the follow-up once it has finished`);
+        }
+        const attachedFiles = await receiveFiles(id, input.files);
+        const state = parseAgentState(row.state);
+        state.messages.push({ role: 'user', content: userTurn(message, attachedFiles) });
+        state.turnText = '';
+        state.steps = 0;
+        const now = new Date().toISOString();
+        const history = buildHistory(await events.list(id));
+        await events.append(id, 'user_message', {
+          id: `msg-${history.messages.length + 1}`,
+          role: 'user',
+          content: message,
+          createdAt: now,
+          ...(attachedFiles.length ? { attachedFiles } : {}),
+        });
+        await tasks.update(id, {
+          status: 'pending',
+          error: null,
+          completed_at: null,
+          last_activity_at: now,
+          message_count: row.message_count + 1,
+          state: JSON.stringify(state),
+        });
+        runner.schedule(id);
+        return { status: 'running' as const };
+      });
+    },
+
+    async approve(principal: Principal, id: string, callId: string, outcome: unknown): Promise<{ approved: boolean }> {
+      if (typeof outcome !== 'string' || !APPROVAL_OUTCOMES.includes(outcome as ApprovalOutcome)) {
+        throw new AppError('VALIDATION_ERROR', '"outcome" must be one of proceed_once, proceed_always, cancel');
+      }
+      return withLock(id, async () => {
+        const row = await findTask(principal, id);
+        const state = parseAgentState(row.state);
+        const call = row.status === 'awaiting_approval' ? awaitingApproval(state).find((pending) => pending.callId === callId) : undefined;
+        if (!call) throw new AppError('NOT_FOUND', `No tool call ${callId} is waiting for approval on task ${id}`);
+        state.decisions[callId] = outcome as ApprovalOutcome;
+        if (outcome === 'proceed_always' && !state.grants.includes(call.toolName)) state.grants.push(call.toolName);
+        await tasks.update(id, { status: 'pending', state: JSON.stringify(state), last_activity_at: new Date().toISOString() });
+        logger.info({ taskId: id, callId, outcome }, 'tool call decided');
+        runner.schedule(id);
+        return { approved: outcome !== 'cancel' };
+      });
+    },
+
+    async cancel(principal: Principal, id: string): Promise<void> {
+      await withLock(id, async () => {
+        const before = await findTask(principal, id);
+        if (isTerminalStatus(before.status as TaskStatus)) throw new AppError('TASK_NOT_ACTIVE', `Task ${id} is already ${before.status}`);
+        await runner.abort(id);
+        // Read again: the aborted turn may have saved a later step.
+        const row = (await tasks.find(id)) ?? before;
+        const state = parseAgentState(row.state);
+        for (const call of awaitingApproval(state)) {
+          await events.append(id, 'tool_result', { callId: call.callId, toolName: call.toolName, status: 'rejected', output: 'The task was cancelled.' });
+        }
+        if (state.pending.length > 0) {
+          // Every tool call the model made needs an answer before the conversation can go on.
+          state.messages.push({
+            role: 'tool',
+            content: state.pending.map((call) => ({
+              type: 'tool-result' as const,
+              toolCallId: call.callId,
+              toolName: call.toolName,
+              output: { type: 'text' as const, value: state.results.find((result) => result.callId === call.callId)?.output ?? 'Not run: the task was cancelled.' },
+            })),
+          });
+        }
+        const now = new Date().toISOString();
+        state.pending = [];
+        state.results = [];
+        state.decisions = {};
+        state.announced = [];
+        state.turnText = '';
+        state.steps = 0;
+        await tasks.update(id, { status: 'cancelled', completed_at: now, last_activity_at: now, state: JSON.stringify(state), runner_id: null });
+        await events.append(id, 'status', { status: 'cancelled' });
+        logger.info({ taskId: id, status: 'cancelled' }, 'task cancelled');
+      });
+    },
+
+    async listArtifacts(principal: Principal, id: string): Promise<Artifact[]> {
+      await findTask(principal, id);
+      const root = runner.workspaceDir(id);
+      const files: Artifact[] = [];
+      const walk = async (dir: string) => {
+        const entries = await fs.readdir(dir, { withFileTypes: true }).catch(() => []);
+        for (const entry of entries) {
+          const absolute = path.join(dir, entry.name);
+          if (entry.isDirectory()) await walk(absolute);
+          else if (entry.isFile()) {
+            const stat = await fs.stat(absolute);
+            files.push({
+              name: entry.name,
+              path: path.relative(root, absolute).split(path.sep).join('/'),
+              size: stat.size,
+              ...describeFileType(entry.name),
+              modifiedAt: stat.mtime.toISOString(),
+            });
+          }
+        }
+      };
+      await walk(root);
+      return files.sort((a, b) => a.path.localeCompare(b.path));
+    },
+
+    async findArtifact(principal: Principal, id: string, requested: unknown): Promise<ArtifactFile> {
+      if (typeof requested !== 'string' || requested === '') throw new AppError('VALIDATION_ERROR', 'Missing path query parameter');
+      await findTask(principal, id);
+      const absolutePath = await resolveWorkspacePath(runner.workspaceDir(id), requested).catch(() => {
+        throw new AppError('NOT_FOUND', `No artifact at "${requested}" in task ${id}`);
+      });
+      const stat = await fs.lstat(absolutePath).catch(() => undefined);
+      if (!stat?.isFile()) throw new AppError('NOT_FOUND', `No artifact at "${requested}" in task ${id}`);
+      return { absolutePath, name: path.basename(absolutePath), size: stat.size, mimeType: describeFileType(absolutePath).mimeType };
+    },
+  };
+}
+
+export type TasksService = ReturnType<typeof createTasksService>;

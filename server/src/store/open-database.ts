@@ -1,0 +1,45 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import { migrateToLatest } from './migrations.ts';
+import type { Database } from './schema.ts';
+
+export interface OpenedDatabase {
+  db: Kysely<Database>;
+  kind: 'sqlite' | 'postgres';
+  close(): Promise<void>;
+}
+
+/** Opens SQLite in the data dir, or PostgreSQL when `databaseUrl` is set, and migrates it. */
+export async function openDatabase(options: { dataDir: string; databaseUrl?: string | undefined }): Promise<OpenedDatabase> {
+  let db: Kysely<Database>;
+  let kind: OpenedDatabase['kind'];
+  if (options.databaseUrl) {
+    kind = 'postgres';
+    db = new Kysely<Database>({
+      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: options.databaseUrl, max: 10 }) }),
+    });
+  } else {
+    kind = 'sqlite';
+    fs.mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+    const sqlite = new SQLite(path.join(options.dataDir, 'concierge.db'));
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('synchronous = NORMAL');
+    sqlite.pragma('busy_timeout = 5000');
+    sqlite.pragma('foreign_keys = ON');
+    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  }
+  await migrateToLatest(db as Kysely<unknown>);
+  let closed = false;
+  return {
+    db,
+    kind,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await db.destroy();
+    },
+  };
+}
