@@ -9,7 +9,7 @@ import { errorEnvelope } from './middleware/error-envelope.ts';
 import { requestLog } from './middleware/request-log.ts';
 import { createHealthRouter, type HealthReport } from './routes/health-route.ts';
 import { createTasksRouter } from './routes/tasks-routes.ts';
-import { createWidgetAssetsRouter } from './routes/widget-assets-route.ts';
+import { serveWidgetAssets } from './routes/widget-assets-route.ts';
 
 export interface AppDependencies {
   logger: Logger;
@@ -37,9 +37,9 @@ export function createApp(deps: AppDependencies): Koa {
   app.use(errorEnvelope(deps.logger));
   for (const middleware of deps.beforeRoutes ?? []) app.use(middleware);
 
+  app.use(serveWidgetAssets(deps.widgetDistDir));
   const open = new Router();
   open.use(createHealthRouter(deps.health).routes());
-  open.use(createWidgetAssetsRouter(deps.widgetDistDir).routes());
   for (const router of deps.publicRouters ?? []) open.use('/api/v1', router.routes(), router.allowedMethods());
   app.use(open.routes());
 

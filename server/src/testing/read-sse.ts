@@ -15,10 +15,10 @@ export async function readSse(
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new Error(`stream ${url} did not end within ${options.timeoutMs ?? 20_000} ms`)), options.timeoutMs ?? 20_000);
   const events: StreamedEvent[] = [];
+  let stop = false;
   try {
     const response = await fetch(url, { headers: { Accept: 'text/event-stream', ...headers }, signal: controller.signal });
     if (!response.ok || !response.body) throw new Error(`stream ${url} answered ${response.status}: ${await response.text()}`);
-    let stop = false;
     const parser = createSseParser((message: SseMessage) => {
       const event: StreamedEvent = { event: message.event, data: JSON.parse(message.data), ...(message.id ? { id: message.id } : {}) };
       events.push(event);
@@ -33,7 +33,7 @@ export async function readSse(
       }
     }
   } catch (error) {
-    if (!controller.signal.aborted || controller.signal.reason instanceof Error) throw controller.signal.reason ?? error;
+    if (!stop) throw controller.signal.aborted ? controller.signal.reason : error;
   } finally {
     clearTimeout(timer);
   }

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import Router from '@koa/router';
+import type { Middleware } from 'koa';
 import { AppError } from '../../errors/app-error.ts';
 
 const TYPES: Record<string, string> = { '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.map': 'application/json' };
@@ -9,10 +9,10 @@ const TYPES: Record<string, string> = { '.js': 'text/javascript; charset=utf-8',
  * GET /widget/*: the built widget. The loader is revalidated often (its name is fixed); chunks have a
  * content hash in their names, so they are cached for a year.
  */
-export function createWidgetAssetsRouter(distDir: string) {
-  const router = new Router();
-  router.get('/widget/:file+', async (ctx) => {
-    const relative = ctx.params.file ?? '';
+export function serveWidgetAssets(distDir: string): Middleware {
+  return async (ctx, next) => {
+    if (!ctx.path.startsWith('/widget/') || (ctx.method !== 'GET' && ctx.method !== 'HEAD')) return next();
+    const relative = decodeURIComponent(ctx.path.slice('/widget/'.length));
     const absolute = path.resolve(distDir, relative);
     if (!absolute.startsWith(distDir + path.sep)) throw new AppError('NOT_FOUND', 'No such widget file');
     const stat = await fs.promises.stat(absolute).catch(() => undefined);
@@ -29,6 +29,5 @@ export function createWidgetAssetsRouter(distDir: string) {
       return;
     }
     ctx.body = fs.createReadStream(absolute);
-  });
-  return router;
+  };
 }

@@ -93,8 +93,12 @@ export async function runAgentTurn(state: AgentState, options: AgentTurnOptions)
     let text = '';
     let reasoning = '';
     const toolCalls: PendingToolCall[] = [];
-    const emitText = async (chunk: string) => {
-      if (!chunk) return;
+    // Text of a later step starts a new paragraph of the same assistant message.
+    let separator = state.turnText && !/\s$/.test(state.turnText) ? '\n\n' : '';
+    const emitText = async (raw: string) => {
+      if (!raw) return;
+      const chunk = separator + raw;
+      separator = '';
       text += chunk;
       await options.emit('content', { text: chunk, isPartial: true });
     };
@@ -185,7 +189,7 @@ export async function runAgentTurn(state: AgentState, options: AgentTurnOptions)
         result.output = options.redactor.redact(result.output);
       }
       await options.emit('tool_result', { callId, toolName, status: result.status, output: result.output });
-      state.results.push({ callId, toolName, output: result.status === 'rejected' ? result.output : result.output });
+      state.results.push({ callId, toolName, output: result.output });
       await options.save(state);
     }
     state.messages.push({

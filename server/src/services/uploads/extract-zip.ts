@@ -1,0 +1,133 @@
+import { createWriteStream } from 'node:fs';
+import { lstat, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import yauzl from 'yauzl';
+import { sanitizeFileName } from './sanitize-file-name.ts';
+import { UploadError } from './upload-error.ts';
+
+/** How much an archive may expand to, counted in real inflated bytes and entries. */
+export interface ZipLimits {
+  maxArchiveBytes: number;
+  maxArchiveEntries: number;
+}
+
+const S_IFMT = 0o170000;
+const S_IFREG = 0o100000;
+const S_IFDIR = 0o040000;
+const S_IFLNK = 0o120000;
+
+function openZip(file: string): Promise<yauzl.ZipFile> {
+  return new Promise((resolve, reject) => {
+    yauzl.open(file, { lazyEntries: true, decodeStrings: true, validateEntrySizes: true, autoClose: true }, (error, zip) => {
+      if (error || !zip) reject(error ?? new Error('no archive'));
+      else resolve(zip);
+    });
+  });
+}
+
+function openEntry(zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<NodeJS.ReadableStream> {
+  return new Promise((resolve, reject) => {
+    zip.openReadStream(entry, (error, stream) => {
+      if (error || !stream) reject(error ?? new Error('no stream'));
+      else resolve(stream);
+    });
+  });
+}
+
+async function exists(file: string): Promise<boolean> {
+  return lstat(file).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** `name (1).ext`, `name (2).ext`, … until the name is free in `dir`. */
+export async function freeName(dir: string, name: string): Promise<string> {
+  if (!(await exists(path.join(dir, name)))) return name;
+  const dot = name.lastIndexOf('.');
+  const stem = dot > 0 ? name.slice(0, dot) : name;
+  const extension = dot > 0 ? name.slice(dot) : '';
+  for (let index = 1; ; index++) {
+    const candidate = `${stem} (${index})${extension}`;
+    if (!(await exists(path.join(dir, candidate)))) return candidate;
+  }
+}
+
+/**
+ * Extracts `zipPath` into the fresh, empty directory `targetDir`, keeping folders. Refuses (UploadError
+ * VALIDATION_ERROR) zip-slip paths, links and other special entries, more than `maxArchiveEntries`
+ * entries, or more than `maxArchiveBytes` once inflated (counted while inflating, not from headers).
+ * Returns the extracted files' paths relative to `targetDir`. The caller removes `targetDir` on failure.
+ */
+export async function extractZip(zipPath: string, targetDir: string, displayName: string, limits: ZipLimits): Promise<string[]> {
+  const refuse = (why: string) => new UploadError(`The archive "${displayName}" was refused: ${why}. Nothing from it was kept.`, 'VALIDATION_ERROR', 400);
+  const tooBig = () => refuse(`it expands to more than ${Math.round(limits.maxArchiveBytes / 1024 / 1024)} MB`);
+  let zip: yauzl.ZipFile;
+  try {
+    zip = await openZip(zipPath);
+  } catch (error) {
+    throw refuse(`it is not a readable ZIP archive (${(error as Error).message})`);
+  }
+  if (zip.entryCount > limits.maxArchiveEntries) {
+    zip.close();
+    throw refuse(`it has ${zip.entryCount} entries, more than the ${limits.maxArchiveEntries} allowed`);
+  }
+  const extracted: string[] = [];
+  let totalBytes = 0;
+  let entries = 0;
+
+  const handleEntry = async (entry: yauzl.Entry): Promise<void> => {
+    entries++;
+    if (entries > limits.maxArchiveEntries) throw refuse(`it has more than ${limits.maxArchiveEntries} entries`);
+    const type = (entry.externalFileAttributes >>> 16) & S_IFMT;
+    if (type === S_IFLNK) throw refuse(`it contains a symbolic link ("${entry.fileName}")`);
+    const isDirectory = entry.fileName.endsWith('/') || type === S_IFDIR;
+    if (type !== 0 && type !== S_IFREG && type !== S_IFDIR) throw refuse(`it contains a special file ("${entry.fileName}")`);
+    const rawSegments = entry.fileName.split('/').filter((segment) => segment.length > 0);
+    if (entry.fileName.startsWith('/') || rawSegments.some((segment) => segment === '..')) {
+      throw refuse(`the entry "${entry.fileName}" points outside its folder`);
+    }
+    const segments = rawSegments.filter((segment) => segment !== '.').map(sanitizeFileName);
+    if (segments.length === 0) return;
+    if (totalBytes + entry.uncompressedSize > limits.maxArchiveBytes) throw tooBig();
+    const dirSegments = isDirectory ? segments : segments.slice(0, -1);
+    const parent = path.join(targetDir, ...dirSegments);
+    if (parent !== targetDir && !parent.startsWith(targetDir + path.sep)) throw refuse(`the entry "${entry.fileName}" points outside its folder`);
+    await mkdir(parent, { recursive: true });
+    if (isDirectory) return;
+    const name = await freeName(parent, segments[segments.length - 1] as string);
+    const target = path.join(parent, name);
+    const counter = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        totalBytes += chunk.length;
+        if (totalBytes > limits.maxArchiveBytes) callback(tooBig());
+        else callback(null, chunk);
+      },
+    });
+    await pipeline(await openEntry(zip, entry), counter, createWriteStream(target, { flags: 'wx' }));
+    extracted.push(path.relative(targetDir, target).split(path.sep).join('/'));
+  };
+
+  await new Promise<void>((resolve, reject) => {
+    let failed = false;
+    const fail = (error: unknown) => {
+      if (failed) return;
+      failed = true;
+      zip.close();
+      reject(error instanceof UploadError ? error : refuse((error as Error).message));
+    };
+    zip.on('entry', (entry: yauzl.Entry) => {
+      handleEntry(entry).then(() => {
+        if (!failed) zip.readEntry();
+      }, fail);
+    });
+    zip.on('error', fail);
+    zip.on('end', () => {
+      if (!failed) resolve();
+    });
+    zip.readEntry();
+  });
+  return extracted;
+}

@@ -1,0 +1,129 @@
+import { createWriteStream } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import type { IncomingMessage } from 'node:http';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import busboy from 'busboy';
+import { UploadError } from './upload-error.ts';
+
+/** A file received into the staging area, not yet placed in a workspace. */
+export interface StagedFile {
+  /** The name the client sent, unsanitised (placeUploads sanitises it). */
+  name: string;
+  /** Absolute path of the staged bytes. */
+  path: string;
+  size: number;
+  mimeType: string;
+}
+
+/** Limits enforced while the body streams in. */
+export interface ReceiveMultipartOptions {
+  stagingDir: string;
+  maxFiles: number;
+  maxFileBytes: number;
+  maxFieldBytes: number;
+}
+
+const FILE_FIELDS = new Set(['files', 'files[]']);
+const MAX_FIELDS = 100;
+
+function megabytes(bytes: number): string {
+  return `${Math.round((bytes / 1024 / 1024) * 10) / 10} MB`;
+}
+
+/**
+ * Streams a multipart body: fields into memory, `files` (or `files[]`) into a fresh directory under
+ * `stagingDir`. Refuses too many files (400 VALIDATION_ERROR) or a file too large (413 PAYLOAD_TOO_LARGE)
+ * as soon as the limit is crossed, and deletes everything staged whenever it fails.
+ */
+export async function receiveMultipart(
+  request: IncomingMessage,
+  options: ReceiveMultipartOptions,
+): Promise<{ fields: Record<string, string>; files: StagedFile[] }> {
+  await mkdir(options.stagingDir, { recursive: true });
+  const dir = await mkdtemp(path.join(options.stagingDir, 'upload-'));
+  let parser: busboy.Busboy;
+  try {
+    parser = busboy({
+      headers: request.headers,
+      defParamCharset: 'utf8',
+      limits: { files: options.maxFiles, fileSize: options.maxFileBytes, fieldSize: options.maxFieldBytes, fields: MAX_FIELDS },
+    });
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw new UploadError(`Malformed multipart request: ${(error as Error).message}`, 'VALIDATION_ERROR', 400);
+  }
+
+  const fields: Record<string, string> = {};
+  const files: StagedFile[] = [];
+  const writes: Promise<void>[] = [];
+  let failure: UploadError | undefined;
+
+  return new Promise((resolve, reject) => {
+    const fail = (error: UploadError) => {
+      if (failure) return;
+      failure = error;
+      request.unpipe(parser);
+      // Drain the rest so the client gets our answer instead of a reset connection.
+      request.resume();
+      void Promise.allSettled(writes)
+        .then(() => rm(dir, { recursive: true, force: true }))
+        .then(() => reject(error));
+    };
+
+    parser.on('file', (fieldName, stream, info) => {
+      if (failure) return stream.resume();
+      if (!FILE_FIELDS.has(fieldName)) {
+        stream.resume();
+        return fail(new UploadError(`Unexpected file field "${fieldName}": send files as "files"`, 'VALIDATION_ERROR', 400));
+      }
+      // A form's empty file input sends a part with no file name; skip it.
+      if (!info.filename) return stream.resume();
+      const staged: StagedFile = { name: info.filename, path: path.join(dir, String(files.length)), size: 0, mimeType: info.mimeType };
+      files.push(staged);
+      stream.on('data', (chunk: Buffer) => {
+        staged.size += chunk.length;
+      });
+      stream.on('limit', () => {
+        fail(
+          new UploadError(
+            `File "${info.filename}" is larger than the ${megabytes(options.maxFileBytes)} limit per file`,
+            'PAYLOAD_TOO_LARGE',
+            413,
+          ),
+        );
+      });
+      writes.push(
+        pipeline(stream, createWriteStream(staged.path)).catch((error: Error) => {
+          fail(new UploadError(`Could not receive file "${info.filename}": ${error.message}`, 'VALIDATION_ERROR', 400));
+        }),
+      );
+    });
+    parser.on('field', (name, value, info) => {
+      if (failure) return;
+      if (info.valueTruncated) {
+        return fail(new UploadError(`Field "${name}" is larger than ${options.maxFieldBytes} bytes`, 'PAYLOAD_TOO_LARGE', 413));
+      }
+      fields[name] = value;
+    });
+    parser.on('filesLimit', () => {
+      fail(new UploadError(`Too many files: at most ${options.maxFiles} files per request`, 'VALIDATION_ERROR', 400));
+    });
+    parser.on('fieldsLimit', () => {
+      fail(new UploadError(`Too many form fields: at most ${MAX_FIELDS}`, 'VALIDATION_ERROR', 400));
+    });
+    parser.on('error', (error: Error) => {
+      fail(new UploadError(`Malformed multipart request: ${error.message}`, 'VALIDATION_ERROR', 400));
+    });
+    parser.on('close', () => {
+      void Promise.all(writes).then(() => {
+        if (failure) return;
+        if (files.length === 0) void rm(dir, { recursive: true, force: true });
+        resolve({ fields, files });
+      });
+    });
+    request.on('aborted', () => fail(new UploadError('The upload was interrupted before it finished', 'VALIDATION_ERROR', 400)));
+    request.on('error', (error) => fail(new UploadError(`The upload failed: ${error.message}`, 'VALIDATION_ERROR', 400)));
+    request.pipe(parser);
+  });
+}
