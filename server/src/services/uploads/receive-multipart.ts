@@ -1,8 +1,8 @@
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
 import busboy from 'busboy';
 import { UploadError } from './upload-error.ts';
 
@@ -57,15 +57,20 @@ export async function receiveMultipart(
   const fields: Record<string, string> = {};
   const files: StagedFile[] = [];
   const writes: Promise<void>[] = [];
+  const activeWrites = new Set<{ stream: Readable; out: WriteStream }>();
   let failure: UploadError | undefined;
 
   return new Promise((resolve, reject) => {
     const fail = (error: UploadError) => {
       if (failure) return;
       failure = error;
-      request.unpipe(parser);
-      // Drain the rest so the client gets our answer instead of a reset connection.
-      request.resume();
+      // busboy keeps parsing (and discarding) the rest of the body, so the client gets our answer instead
+      // of a reset connection; the files being written stop here.
+      for (const { stream, out } of activeWrites) {
+        stream.unpipe(out);
+        out.destroy();
+        stream.resume();
+      }
       void Promise.allSettled(writes)
         .then(() => rm(dir, { recursive: true, force: true }))
         .then(() => reject(error));
@@ -93,11 +98,26 @@ export async function receiveMultipart(
           ),
         );
       });
+      const out = createWriteStream(staged.path);
+      const write = { stream, out };
+      activeWrites.add(write);
       writes.push(
-        pipeline(stream, createWriteStream(staged.path)).catch((error: Error) => {
-          fail(new UploadError(`Could not receive file "${info.filename}": ${error.message}`, 'VALIDATION_ERROR', 400));
+        new Promise<void>((settle) => {
+          out.once('close', () => {
+            activeWrites.delete(write);
+            settle();
+          });
+          out.once('error', (error) => {
+            fail(new UploadError(`Could not receive file "${info.filename}": ${error.message}`, 'VALIDATION_ERROR', 400));
+          });
         }),
       );
+      // busboy also errors the open file stream when the body breaks off mid-file.
+      stream.on('error', (error: Error) => {
+        fail(new UploadError(`Malformed multipart request: ${error.message}`, 'VALIDATION_ERROR', 400));
+        out.destroy();
+      });
+      stream.pipe(out);
     });
     parser.on('field', (name, value, info) => {
       if (failure) return;
@@ -113,6 +133,9 @@ export async function receiveMultipart(
       fail(new UploadError(`Too many form fields: at most ${MAX_FIELDS}`, 'VALIDATION_ERROR', 400));
     });
     parser.on('error', (error: Error) => {
+      // A broken body stops the parser: stop feeding it and drain the request ourselves.
+      request.unpipe(parser);
+      request.resume();
       fail(new UploadError(`Malformed multipart request: ${error.message}`, 'VALIDATION_ERROR', 400));
     });
     parser.on('close', () => {
