@@ -130,6 +130,7 @@ function start(global: ConciergeGlobal): void {
   });
 }
 
-const global = window.ConciergeChat ?? (window.ConciergeChat = {});
+window.ConciergeChat ??= {};
+const global = window.ConciergeChat;
 if (document.body) start(global);
 else document.addEventListener('DOMContentLoaded', () => start(global), { once: true });

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createTokenManager, NoTokenError, parseJwtExpiry } from './token-manager.ts';
 
 /** An unsigned JWT with the given `exp` (seconds); the widget never verifies signatures. */
-export function makeJwt(expSeconds: number, tag = 'a'): string {
+function makeJwt(expSeconds: number, tag = 'a'): string {
   const encode = (value: object) => btoa(JSON.stringify(value)).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
   return `eyJ${encode({ alg: 'HS256' }).slice(3)}.${encode({ exp: expSeconds, sub: tag })}.sig`;
 }

@@ -22,6 +22,8 @@ export function App({ model, config, language, onClose }: AppProps) {
   const dragging = useSignal(false);
   const placeholder = config.placeholder || t('placeholder');
   return (
+    // biome-ignore lint/a11y/noStaticElementInteractions: Escape and file drops apply to the whole panel.
+    // biome-ignore lint/a11y/useAriaPropsSupportedByRole: the role is dialog or region, both take a label.
     <div
       class={`cc-panel${config.inline ? ' cc-inline' : ''}`}
       role={config.inline ? 'region' : 'dialog'}

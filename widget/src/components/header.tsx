@@ -18,7 +18,10 @@ export function Header({ model, config, onClose }: { model: ChatModel; config: R
         class="cc-icon-button"
         aria-label={listOpen ? t('backToChat') : t('showConversations')}
         title={listOpen ? t('backToChat') : t('showConversations')}
-        onClick={() => (listOpen ? (model.view.value = 'chat') : void model.showList())}
+        onClick={() => {
+          if (listOpen) model.view.value = 'chat';
+          else void model.showList();
+        }}
       >
         <Icon name={listOpen ? 'back' : 'list'} />
       </button>

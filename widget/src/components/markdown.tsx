@@ -1,4 +1,5 @@
 import type { ComponentChildren, VNode } from 'preact';
+import { ScrollablePre } from './scrollable-pre.tsx';
 
 /**
  * A small Markdown subset rendered to Preact vnodes: paragraphs, headings, lists, block quotes,
@@ -88,9 +89,9 @@ export function renderMarkdown(source: string): VNode[] {
       while (i < lines.length && !lines[i]!.trimStart().startsWith(fence[1]!)) body.push(lines[i++]!);
       i += 1;
       blocks.push(
-        <pre key={key} tabIndex={0}>
+        <ScrollablePre key={key}>
           <code data-language={fence[2] || undefined}>{body.join('\n')}</code>
-        </pre>,
+        </ScrollablePre>,
       );
       continue;
     }

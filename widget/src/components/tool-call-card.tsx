@@ -1,5 +1,6 @@
 import type { ApprovalOutcome, ToolCall } from '@concierge/shared';
 import type { Translate } from '../i18n/translate.ts';
+import { ScrollablePre } from './scrollable-pre.tsx';
 
 export interface ToolCallCardProps {
   call: ToolCall;
@@ -32,19 +33,19 @@ export function ToolCallCard({ call, decision, t, onApprove }: ToolCallCardProps
         </summary>
         <div class="cc-tool-body">
           <div class="cc-label">{t('arguments')}</div>
-          <pre tabIndex={0}>{args}</pre>
+          <ScrollablePre>{args}</ScrollablePre>
           {call.output !== undefined && call.output !== '' && (
             <details class="cc-result">
               <summary>{t('result')}</summary>
-              <pre tabIndex={0}>{call.output}</pre>
+              <ScrollablePre>{call.output}</ScrollablePre>
             </details>
           )}
         </div>
       </details>
       {waiting && (
-        <div class="cc-approval" role="group" aria-label={t('approvalPrompt', { tool: call.toolName })}>
-          <p>{t('approvalPrompt', { tool: call.toolName })}</p>
-          <pre tabIndex={0}>{args}</pre>
+        <fieldset class="cc-approval">
+          <legend>{t('approvalPrompt', { tool: call.toolName })}</legend>
+          <ScrollablePre>{args}</ScrollablePre>
           <div class="cc-actions">
             {(Object.keys(OUTCOME_LABELS) as ApprovalOutcome[]).map((outcome) => (
               <button
@@ -57,7 +58,7 @@ export function ToolCallCard({ call, decision, t, onApprove }: ToolCallCardProps
               </button>
             ))}
           </div>
-        </div>
+        </fieldset>
       )}
       {decision ? (
         <p class="cc-decision">{t(`chosen_${decision}`)}</p>

@@ -92,7 +92,7 @@ function finishStreaming(messages: ChatMessage[], finalText?: string): ChatMessa
   if (!last?.streaming) return messages;
   let content = last.content;
   // `done.finalResponse` repairs a prefix we hold (never shortens text we already show).
-  if (finalText && finalText.startsWith(content)) content = finalText;
+  if (finalText?.startsWith(content)) content = finalText;
   return [...messages.slice(0, -1), { ...last, content, streaming: false }];
 }
 
