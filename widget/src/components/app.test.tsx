@@ -144,7 +144,9 @@ describe('App composer', () => {
 
   it('closes on Escape', async () => {
     const { host, onClose } = setup();
-    await act(() => host.querySelector('textarea')!.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true })));
+    await act(() => {
+      host.querySelector('textarea')!.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true }));
+    });
     expect(onClose).toHaveBeenCalled();
   });
 });
