@@ -18,12 +18,15 @@ export interface TestServer {
   logLines: string[];
   /** Creates another API key (for another project). */
   createApiKey(project: string): Promise<string>;
+  /** Stops the server and deletes its data dir. */
   close(): Promise<void>;
+  /** Stops the server, keeping the data dir (to start another on it). */
+  stop(): Promise<void>;
 }
 
 /** Starts a real server in-process on a free port with a fresh data dir (scripted model without delays by default). */
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
-  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'concierge-test-'));
+export async function startTestServer(env: Record<string, string> = {}, options: { dataDir?: string; apiKey?: string } = {}): Promise<TestServer> {
+  const dataDir = options.dataDir ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'concierge-test-')));
   const config = loadConfig({
     CONCIERGE_MODEL: 'scripted:fast',
     CONCIERGE_MODEL_RETRY_DELAY_MS: '10',
@@ -43,7 +46,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
       await database.close();
     }
   };
-  const apiKey = await createApiKey('default');
+  const apiKey = options.apiKey ?? (await createApiKey('default'));
   const server = await createServer(config, logger);
   const url = await server.listen();
   return {
@@ -53,6 +56,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     server,
     logLines,
     createApiKey,
+    stop: () => server.close(),
     async close() {
       await server.close();
       await fs.rm(dataDir, { recursive: true, force: true });

@@ -88,6 +88,8 @@ export async function runAgentTurn(state: AgentState, options: AgentTurnOptions)
       tools: modelTools,
       abortSignal: signal,
       maxRetries: 0,
+      // Errors arrive as `error` parts below; the SDK's default handler would print them to stderr.
+      onError: () => {},
     });
     const textStream = options.redactor.stream();
     let text = '';
