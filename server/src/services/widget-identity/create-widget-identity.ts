@@ -3,10 +3,25 @@ import type { Context, Middleware } from 'koa';
 import type { Kysely } from 'kysely';
 import type { Config } from '../../config.ts';
 import type { WidgetTokenAuth } from '../../http/middleware/authenticate.ts';
+import { cors } from '../../http/middleware/cors.ts';
+import { createOriginPolicy } from '../../http/origin-policy.ts';
+import { createAuthRouter } from '../../http/routes/auth-routes.ts';
 import type { Logger } from '../../logging/logger.ts';
+import { createEndUserContextsRepository } from '../../store/end-user-contexts-repository.ts';
 import type { ProjectsRepository } from '../../store/projects-repository.ts';
 import type { Database } from '../../store/schema.ts';
 import type { TaskRow } from '../../store/tasks-repository.ts';
+import { createWidgetAppsRepository } from '../../store/widget-apps-repository.ts';
+import { createRateLimiter } from '../rate-limiter.ts';
+import type { Principal } from '../tasks/principal.ts';
+import { createWidgetAppsService, type WidgetAppsService } from '../widget-apps/widget-apps-service.ts';
+import { createEndUserContextStore } from '../widget-tokens/end-user-context-store.ts';
+import { createSecretBox } from '../widget-tokens/secret-box.ts';
+import { loadServerSecrets } from '../widget-tokens/server-secrets.ts';
+import { createSigningKeys } from '../widget-tokens/signing-keys.ts';
+import { createWidgetTokenAuth } from '../widget-tokens/widget-token-auth.ts';
+import { createWidgetTokenService, type WidgetTokenService } from '../widget-tokens/widget-token-service.ts';
+import { resolveWidgetRateLimits } from './widget-rate-limits.ts';
 
 /** Everything the widget identity feature plugs into the server. */
 export interface WidgetIdentity {
@@ -16,9 +31,41 @@ export interface WidgetIdentity {
   onTaskCreate: ((ctx: Context) => void | Promise<void>) | undefined;
   resolveContext: ((task: TaskRow) => Promise<{ env: Record<string, string>; secrets: Record<string, string> }>) | undefined;
   jwtConfigured: boolean;
+  /** Widget apps of this server (creating one here refreshes the CORS origin set at once). */
+  apps: WidgetAppsService;
+  tokens: WidgetTokenService;
 }
 
-/** Widget apps, token exchange, JWT verification, origins (being built in the widget identity issue). */
-export async function createWidgetIdentity(_deps: { db: Kysely<Database>; projects: ProjectsRepository; config: Config; logger: Logger }): Promise<WidgetIdentity> {
-  return { widgetAuth: undefined, publicRouters: [], beforeRoutes: [], onTaskCreate: undefined, resolveContext: undefined, jwtConfigured: false };
+/** Widget apps, the token exchange, JWT verification with the origin check, CORS, end-user env/secrets and rate limits. */
+export async function createWidgetIdentity(deps: { db: Kysely<Database>; projects: ProjectsRepository; config: Config; logger: Logger }): Promise<WidgetIdentity> {
+  const { projects, logger } = deps;
+  const serverSecrets = await loadServerSecrets({ jwtSecret: deps.config.jwtSecret, dataDir: deps.config.dataDir, logger });
+  const keys = serverSecrets && createSigningKeys(serverSecrets.secrets);
+  const contexts =
+    serverSecrets &&
+    createEndUserContextStore({ repository: createEndUserContextsRepository(deps.db), box: createSecretBox(serverSecrets.secrets), logger });
+
+  const originPolicy = createOriginPolicy({ loadPatterns: () => apps.listAllOrigins() });
+  const apps = createWidgetAppsService({ apps: createWidgetAppsRepository(deps.db), projects, onChange: () => originPolicy.invalidate() });
+
+  const limiter = createRateLimiter();
+  const tokens = createWidgetTokenService({ apps, contexts, keys, projects, limiter, logger });
+
+  return {
+    widgetAuth: createWidgetTokenAuth({ keys, apps }),
+    publicRouters: [createAuthRouter({ tokens })],
+    beforeRoutes: [cors(originPolicy)],
+    async onTaskCreate(ctx) {
+      const principal = ctx.state.principal as Principal;
+      if (principal.kind !== 'widget') return;
+      const rules = await resolveWidgetRateLimits(projects, principal.project);
+      limiter.take(`tasks:${principal.appId}:${principal.endUserId}`, rules.tasks, `tasks created by this end user of widget app ${principal.appId}`);
+    },
+    resolveContext: contexts
+      ? async (task) => (task.app_id !== null && task.end_user_id !== null ? contexts.load(task.app_id, task.end_user_id) : { env: {}, secrets: {} })
+      : undefined,
+    jwtConfigured: keys !== undefined,
+    apps,
+    tokens,
+  };
 }
