@@ -148,6 +148,15 @@ describe('createSandbox', () => {
     expect((await run('echo still fine')).stdout).toBe('still fine\n');
   }, 15_000);
 
+  it('names the process limit too when a fork loop runs into the timeout', async () => {
+    const result = await run(`python3 -c 'import os, time\nwhile True:\n  try: os.fork()\n  except OSError: time.sleep(0.01)'`, {
+      timeoutMs: 1000,
+    });
+    expect(result.limit).toBe('timeout');
+    expect(result.reason).toBe('Command timed out after 1000 ms and was killed (it had also hit the limit of 32 processes)');
+    expect((await run('echo still fine')).stdout).toBe('still fine\n');
+  }, 15_000);
+
   it('kills a 2 GB allocation and reports memory when memoryMb is 256', async () => {
     const result = await run(`python3 -c 'a = bytearray(2 * 1024**3); print("allocated")'`);
     expect(result.stdout).not.toContain('allocated');

@@ -113,6 +113,20 @@ function describeLimit(
   timeoutMs: number,
   events: { oomKilled: boolean; processLimitHit: boolean },
 ): Pick<SandboxRunResult, 'limit' | 'reason'> {
+  const primary = primaryLimit(captured, limits, timeoutMs, events);
+  // A fork bomb usually ends by timeout; say why it made no progress too.
+  if (primary.limit && primary.limit !== 'processes' && events.processLimitHit) {
+    return { ...primary, reason: `${primary.reason} (it had also hit the limit of ${limits.maxProcesses} processes)` };
+  }
+  return primary;
+}
+
+function primaryLimit(
+  captured: CapturedProcessResult,
+  limits: SandboxLimits,
+  timeoutMs: number,
+  events: { oomKilled: boolean; processLimitHit: boolean },
+): Pick<SandboxRunResult, 'limit' | 'reason'> {
   if (captured.stoppedBy === 'cancelled') return { limit: 'cancelled', reason: 'The command was cancelled and killed' };
   if (captured.stoppedBy === 'timeout') return { limit: 'timeout', reason: `Command timed out after ${timeoutMs} ms and was killed` };
   if (events.oomKilled) {
@@ -212,7 +226,7 @@ async function runInBwrap(host: BwrapHost, options: SandboxRunOptions): Promise<
       durationMs: captured.durationMs,
       ...describeLimit(captured, limits, timeoutMs, events),
     };
-    await checkQuota(options.workspaceDir, limits, result, host.logger);
+    await Promise.all([checkQuota(options.workspaceDir, limits, result, host.logger), cgroup?.remove()]);
     return result;
   } finally {
     await cgroup?.remove();
