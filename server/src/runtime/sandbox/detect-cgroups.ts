@@ -247,7 +247,7 @@ async function detectV2(root: string, own: Map<string, string>): Promise<CgroupS
       ...(processes ? [] : ['cgroup v2 pids controller is not delegated: process count is not limited']),
       ...(cpu ? [] : ['cgroup v2 cpu controller is not delegated: CPU is not limited']),
     ];
-    if (!memory && !processes && !cpu) break;
+    if (!memory && !processes && !cpu) continue;
     return { version: 'v2', memory, processes, cpu, warnings, create };
   }
   return undefined;
