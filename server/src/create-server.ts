@@ -6,6 +6,7 @@ import type { LanguageModelV3 } from '@ai-sdk/provider';
 import type { Config } from './config.ts';
 import { createTaskEventBus } from './events/task-event-bus.ts';
 import { createTaskEventLog } from './events/task-event-log.ts';
+import { createPostgresEventBus } from './events/postgres-event-bus.ts';
 import { createApp } from './http/create-app.ts';
 import type { Logger } from './logging/logger.ts';
 import { createModel, resolveModelSetting } from './runtime/model/create-model.ts';
@@ -61,7 +62,11 @@ export async function createServer(config: Config, logger: Logger): Promise<Conc
 
   const tasksRepository = createTasksRepository(database.db);
   const projects = createProjectsRepository(database.db);
-  const events = createTaskEventLog({ repository: createTaskEventsRepository(database.db), bus: createTaskEventBus() });
+  const eventsRepository = createTaskEventsRepository(database.db);
+  const bus = config.databaseUrl
+    ? await createPostgresEventBus({ connectionString: config.databaseUrl, loadEvent: eventsRepository.find, logger })
+    : createTaskEventBus();
+  const events = createTaskEventLog({ repository: eventsRepository, bus });
   const apiKeys = createApiKeysService({ apiKeys: createApiKeysRepository(database.db), projects });
   const identity = await createWidgetIdentity({ db: database.db, projects, config, logger });
 
@@ -79,6 +84,8 @@ export async function createServer(config: Config, logger: Logger): Promise<Conc
     tasks: tasksRepository,
     projects,
     events,
+    bus,
+    exclusiveDatabase: database.kind === 'sqlite',
     logger,
     resolveModel,
     tools,
@@ -150,6 +157,7 @@ export async function createServer(config: Config, logger: Logger): Promise<Conc
         await runner.drain(10_000);
         server?.closeAllConnections();
         await stopped;
+        await bus.close();
         await database.close();
       })();
       return closing;

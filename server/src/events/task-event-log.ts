@@ -3,8 +3,8 @@ import type { TaskEventsRepository } from '../store/task-events-repository.ts';
 import type { TaskEventBus } from './task-event-bus.ts';
 
 /**
- * Appends events to a task's durable log, then publishes them. Sequence numbers are assigned per task
- * in order; appends to one task are serialised so the log never has gaps or duplicates.
+ * Appends events to a task's durable log, then publishes them: an event is stored before anyone can
+ * see it. Appends to one task from this process are serialised, so sequence numbers follow call order.
  */
 export interface TaskEventLog {
   append<K extends TaskEventName>(taskId: string, event: K, data: TaskEventMap[K]): Promise<TaskEvent>;
@@ -12,19 +12,30 @@ export interface TaskEventLog {
   subscribe(taskId: string, listener: (event: TaskEvent) => void): () => void;
 }
 
+const MAX_APPEND_ATTEMPTS = 5;
+
+function isUniqueViolation(error: unknown): boolean {
+  const { code } = (error ?? {}) as { code?: string };
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE';
+}
+
 export function createTaskEventLog(options: { repository: TaskEventsRepository; bus: TaskEventBus }): TaskEventLog {
   const { repository, bus } = options;
-  const nextSeq = new Map<string, number>();
   const tails = new Map<string, Promise<unknown>>();
 
   const appendNow = async (taskId: string, event: TaskEventName, data: unknown): Promise<TaskEvent> => {
-    let seq = nextSeq.get(taskId);
-    if (seq === undefined) seq = (await repository.lastSeq(taskId)) + 1;
-    const entry = { seq, event, data, createdAt: new Date().toISOString() } as TaskEvent;
-    await repository.insert(taskId, entry);
-    nextSeq.set(taskId, seq + 1);
-    bus.publish(taskId, entry);
-    return entry;
+    const createdAt = new Date().toISOString();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const seq = await repository.append(taskId, event, data, createdAt);
+        const entry = { seq, event, data, createdAt } as TaskEvent;
+        await bus.publish(taskId, entry);
+        return entry;
+      } catch (error) {
+        // Another server appended to the same task at the same moment: take the next number.
+        if (!isUniqueViolation(error) || attempt >= MAX_APPEND_ATTEMPTS) throw error;
+      }
+    }
   };
 
   return {

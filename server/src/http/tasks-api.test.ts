@@ -1,16 +1,29 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { createTestDatabase } from '../testing/create-test-database.ts';
 import { readSse, type StreamedEvent } from '../testing/read-sse.ts';
 import { startTestServer, type TestServer } from '../testing/start-test-server.ts';
 
-let servers: TestServer[] = [];
+let cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
-  await Promise.all(servers.map((server) => server.close()));
-  servers = [];
+  for (const cleanup of cleanups.reverse()) await cleanup();
+  cleanups = [];
 });
 
-async function start(...args: Parameters<typeof startTestServer>) {
-  const server = await startTestServer(...args);
-  servers.push(server);
+let database: 'sqlite' | 'postgres' = 'sqlite';
+// One database per test, shared by the servers a test starts (restart = a second server on it).
+let databaseUrl: string | undefined;
+
+async function start(env: Record<string, string> = {}, options: Parameters<typeof startTestServer>[1] = {}) {
+  if (database === 'postgres' && !databaseUrl) {
+    const created = await createTestDatabase(inject('databaseUrl'));
+    databaseUrl = created.url;
+    cleanups.push(async () => {
+      databaseUrl = undefined;
+      await created.drop();
+    });
+  }
+  const server = await startTestServer({ ...env, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) }, options);
+  cleanups.push(() => server.close());
   return server;
 }
 
@@ -46,7 +59,11 @@ function api(server: TestServer) {
 
 const names = (events: StreamedEvent[]) => events.map((event) => event.event);
 
-describe('Task API in-process', () => {
+describe.each(['sqlite', 'postgres'] as const)('Task API in-process on %s', (kind) => {
+  beforeEach(() => {
+    database = kind;
+  });
+
   it('streams a completed turn and keeps it in history when a task writes a file', async () => {
     const server = await start();
     const client = api(server);

@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { LanguageModelV3 } from '@ai-sdk/provider';
+import type { TaskEventBus } from '../events/task-event-bus.ts';
 import type { TaskEventLog } from '../events/task-event-log.ts';
 import type { Logger } from '../logging/logger.ts';
 import { secretRegistry } from '../logging/secret-registry.ts';
@@ -16,6 +18,10 @@ export interface TaskRunnerOptions {
   tasks: TasksRepository;
   projects: ProjectsRepository;
   events: TaskEventLog;
+  /** Carries cancels to whichever server runs the task. */
+  bus: Pick<TaskEventBus, 'publishAbort' | 'onAbort'>;
+  /** True when no other server shares the database (SQLite): leases left behind are dead. */
+  exclusiveDatabase: boolean;
   logger: Logger;
   /** The model for a project (its own `model` setting, else the server's). */
   resolveModel(projectModel: string | undefined): LanguageModelV3;
@@ -49,6 +55,10 @@ export interface TaskRunner {
   drain(timeoutMs: number): Promise<void>;
 }
 
+/** How long a server's claim on a running task lasts without renewal. */
+export const LEASE_MS = 30_000;
+const SWEEP_INTERVAL_MS = 10_000;
+
 export function parseAgentState(raw: string): AgentState {
   return { ...createAgentState(), ...(JSON.parse(raw) as Partial<AgentState>) };
 }
@@ -60,30 +70,48 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
   const running = new Map<string, { controller: AbortController; done: Promise<void> }>();
   const secrets = new Map<string, { values: Record<string, string>; unregister: () => void }>();
   let draining = false;
+  const runnerId = randomUUID();
+  let sweepTimer: NodeJS.Timeout | undefined;
 
   const workspaceDir = (taskId: string) => path.join(options.workspacesDir, taskId);
 
-  const finish = async (task: TaskRow, status: 'completed' | 'failed', error: string | null) => {
+  /**
+   * Records the end of a turn. The status changes before the terminal event is appended, so a client
+   * that sees `done` or `error` can send a follow-up at once. Does nothing if the task was cancelled.
+   */
+  const finish = async (task: TaskRow, status: 'completed' | 'failed', error: string | null): Promise<boolean> => {
     const now = new Date().toISOString();
-    await tasks.update(task.id, {
+    const applied = await tasks.updateIfStatus(task.id, ['running', 'pending'], {
       status,
       error,
       completed_at: now,
       last_activity_at: now,
-      runner_id: null,
-      lease_until: null,
     });
-    logger.info({ taskId: task.id, status }, 'task finished');
+    if (applied) logger.info({ taskId: task.id, status }, 'task finished');
+    return applied;
   };
 
   const fail = async (task: TaskRow, message: string, code: string) => {
-    await events.append(task.id, 'error', { message, code });
-    await finish(task, 'failed', message);
+    if (await finish(task, 'failed', message)) await events.append(task.id, 'error', { message, code });
   };
 
   const runTurn = async (taskId: string, signal: AbortSignal) => {
     const task = await tasks.find(taskId);
     if (!task || !['pending', 'running'].includes(task.status)) return;
+    // Another server may already run it (PostgreSQL); the lease decides.
+    if (!(await tasks.claim(taskId, runnerId, LEASE_MS, options.exclusiveDatabase))) return;
+    const renew = setInterval(() => void tasks.renewLease(taskId, runnerId, LEASE_MS).catch(() => {}), LEASE_MS / 3);
+    renew.unref();
+    try {
+      await runClaimedTurn(task, signal);
+    } finally {
+      clearInterval(renew);
+      await tasks.releaseLease(taskId, runnerId).catch(() => {});
+    }
+  };
+
+  const runClaimedTurn = async (task: TaskRow, signal: AbortSignal) => {
+    const taskId = task.id;
     if (task.has_secrets && !secrets.has(taskId)) {
       await fail(
         task,
@@ -95,7 +123,7 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
     const project = await options.projects.find(task.project);
     const config: ProjectConfig = project?.config ?? { toolPolicies: {}, mcpServers: {}, sandbox: {}, rateLimits: {} };
     const now = new Date().toISOString();
-    await tasks.update(taskId, { status: 'running', started_at: task.started_at ?? now, last_activity_at: now });
+    await tasks.updateIfStatus(taskId, ['pending', 'running'], { status: 'running', started_at: task.started_at ?? now, last_activity_at: now });
     logger.info({ taskId, status: 'running' }, 'task running');
     await events.append(taskId, 'status', { status: 'connecting' });
     const context = (await options.resolveContext?.(task)) ?? { env: {}, secrets: {} };
@@ -128,7 +156,7 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
       });
       signal.throwIfAborted();
       if (result.kind === 'awaiting_approval') {
-        await tasks.update(taskId, { status: 'awaiting_approval', last_activity_at: new Date().toISOString(), runner_id: null });
+        await tasks.updateIfStatus(taskId, ['running'], { status: 'awaiting_approval', last_activity_at: new Date().toISOString() });
         logger.info({ taskId, status: 'awaiting_approval' }, 'task awaiting approval');
         return;
       }
@@ -137,9 +165,10 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
       state.steps = 0;
       await tasks.update(taskId, { state: JSON.stringify(state), message_count: task.message_count + 1 });
       if (result.kind === 'completed') {
-        await events.append(taskId, 'content', { text, isPartial: false });
-        await events.append(taskId, 'done', { finalResponse: text });
-        await finish(task, 'completed', null);
+        if (await finish(task, 'completed', null)) {
+          await events.append(taskId, 'content', { text, isPartial: false });
+          await events.append(taskId, 'done', { finalResponse: text });
+        }
       } else {
         await fail(task, result.message, result.code);
       }
@@ -186,7 +215,10 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
       if (index >= 0) queue.splice(index, 1);
       queued.delete(taskId);
       const entry = running.get(taskId);
-      if (!entry) return;
+      if (!entry) {
+        await options.bus.publishAbort(taskId);
+        return;
+      }
       entry.controller.abort(new Error(`Task ${taskId} was cancelled`));
       await entry.done;
     },
@@ -195,10 +227,20 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
       secrets.delete(taskId);
     },
     async recover() {
-      for (const task of await tasks.findUnfinished()) {
-        logger.warn({ taskId: task.id, status: task.status }, 'resuming task left unfinished by a previous run');
-        await fs.mkdir(workspaceDir(task.id), { recursive: true });
-        this.schedule(task.id);
+      const sweep = async (ignoreLeases: boolean) => {
+        for (const taskId of await tasks.findOrphaned(runnerId, ignoreLeases)) {
+          if (queued.has(taskId) || running.has(taskId)) continue;
+          logger.warn({ taskId }, 'resuming task left unfinished by a stopped server');
+          await fs.mkdir(workspaceDir(taskId), { recursive: true });
+          this.schedule(taskId);
+        }
+      };
+      options.bus.onAbort((taskId) => running.get(taskId)?.controller.abort(new Error(`Task ${taskId} was cancelled`)));
+      await sweep(options.exclusiveDatabase);
+      if (!options.exclusiveDatabase) {
+        // Servers sharing PostgreSQL pick up the tasks of a server that died, once its leases lapse.
+        sweepTimer = setInterval(() => void sweep(false).catch((error: unknown) => logger.error({ error }, 'task sweep failed')), SWEEP_INTERVAL_MS);
+        sweepTimer.unref();
       }
     },
     workspaceDir,
@@ -207,6 +249,7 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
     },
     async drain(timeoutMs) {
       draining = true;
+      clearInterval(sweepTimer);
       const all = Promise.all([...running.values()].map((entry) => entry.done));
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<void>((resolve) => {

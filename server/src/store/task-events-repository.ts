@@ -1,15 +1,37 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { TaskEvent } from '@concierge/shared';
 import type { Database } from './schema.ts';
 
 /** The durable per-task event log. */
 export function createTaskEventsRepository(db: Kysely<Database>) {
   return {
-    async insert(taskId: string, event: TaskEvent): Promise<void> {
-      await db
+    /**
+     * Appends with the next sequence number, computed in the same statement. Two writers racing on
+     * one task (two servers) collide on the primary key; the caller retries.
+     */
+    async append(taskId: string, event: string, data: unknown, createdAt: string): Promise<number> {
+      const row = await db
         .insertInto('task_events')
-        .values({ task_id: taskId, seq: event.seq, event: event.event, data: JSON.stringify(event.data), created_at: event.createdAt })
-        .execute();
+        .columns(['task_id', 'seq', 'event', 'data', 'created_at'])
+        .expression(
+          db
+            .selectFrom('task_events')
+            .select((eb) => [
+              eb.val(taskId).as('task_id'),
+              sql<number>`coalesce(max(seq), 0) + 1`.as('seq'),
+              eb.val(event).as('event'),
+              eb.val(JSON.stringify(data)).as('data'),
+              eb.val(createdAt).as('created_at'),
+            ])
+            .where('task_id', '=', taskId),
+        )
+        .returning('seq')
+        .executeTakeFirstOrThrow();
+      return Number(row.seq);
+    },
+    async find(taskId: string, seq: number): Promise<TaskEvent | undefined> {
+      const row = await db.selectFrom('task_events').selectAll().where('task_id', '=', taskId).where('seq', '=', seq).executeTakeFirst();
+      return row && ({ seq: Number(row.seq), event: row.event, data: JSON.parse(row.data), createdAt: row.created_at } as TaskEvent);
     },
     async list(taskId: string, afterSeq = 0): Promise<TaskEvent[]> {
       const rows = await db

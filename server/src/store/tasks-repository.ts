@@ -40,9 +40,52 @@ export function createTasksRepository(db: Kysely<Database>) {
     async update(id: string, changes: Updateable<TasksTable>): Promise<void> {
       await db.updateTable('tasks').set(changes).where('id', '=', id).execute();
     },
-    /** Tasks that were left unfinished (for start-up recovery). */
-    async findUnfinished(): Promise<TaskRow[]> {
-      return db.selectFrom('tasks').selectAll().where('status', 'in', ['pending', 'running']).execute();
+    /** Applies `changes` only while the task is in one of `statuses` (so a cancel is never overwritten). */
+    async updateIfStatus(id: string, statuses: string[], changes: Updateable<TasksTable>): Promise<boolean> {
+      const result = await db.updateTable('tasks').set(changes).where('id', '=', id).where('status', 'in', statuses).executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
+    },
+    /**
+     * Takes the task for this server unless another server holds a live lease on it. `force` ignores
+     * leases (SQLite: one server per database, so any lease left behind belongs to a dead process).
+     */
+    async claim(id: string, runnerId: string, leaseMs: number, force = false): Promise<boolean> {
+      const now = new Date();
+      let query = db
+        .updateTable('tasks')
+        .set({ runner_id: runnerId, lease_until: new Date(now.getTime() + leaseMs).toISOString() })
+        .where('id', '=', id)
+        .where('status', 'in', ['pending', 'running']);
+      if (!force) {
+        query = query.where((eb) =>
+          eb.or([eb('runner_id', 'is', null), eb('runner_id', '=', runnerId), eb('lease_until', '<', now.toISOString())]),
+        );
+      }
+      const result = await query.executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
+    },
+    async renewLease(id: string, runnerId: string, leaseMs: number): Promise<void> {
+      await db
+        .updateTable('tasks')
+        .set({ lease_until: new Date(Date.now() + leaseMs).toISOString() })
+        .where('id', '=', id)
+        .where('runner_id', '=', runnerId)
+        .execute();
+    },
+    async releaseLease(id: string, runnerId: string): Promise<void> {
+      await db.updateTable('tasks').set({ runner_id: null, lease_until: null }).where('id', '=', id).where('runner_id', '=', runnerId).execute();
+    },
+    /** Unfinished tasks nobody holds a live lease on (left by a crashed or stopped server). */
+    async findOrphaned(runnerId: string, ignoreLeases = false): Promise<string[]> {
+      const now = new Date().toISOString();
+      let query = db.selectFrom('tasks').select('id').where('status', 'in', ['pending', 'running']);
+      if (!ignoreLeases) {
+        query = query.where((eb) =>
+          eb.or([eb.and([eb('runner_id', 'is', null), eb('last_activity_at', '<', new Date(Date.now() - 30_000).toISOString())]), eb('lease_until', '<', now)]),
+        );
+      }
+      const rows = await query.where((eb) => eb.or([eb('runner_id', 'is', null), eb('runner_id', '!=', runnerId)])).execute();
+      return rows.map((row) => row.id);
     },
   };
 }

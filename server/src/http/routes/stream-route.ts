@@ -65,7 +65,9 @@ export function createStreamHandler(deps: { tasks: TasksService; events: TaskEve
         if (closed || event.seq <= lastSeq) return;
         lastSeq = event.seq;
         if (LIVE_EVENTS.has(event.event)) response.write(encodeSseEvent(event.event, event.data, event.seq));
-        if (isTerminalEvent(event)) ended = true;
+        // A follow-up reopens the task: only a terminal event after the last user turn ends the stream.
+        if (event.event === 'user_message') ended = false;
+        else if (isTerminalEvent(event)) ended = true;
       };
       if (after === undefined) {
         const { messages } = buildHistory(logged);

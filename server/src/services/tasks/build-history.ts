@@ -35,14 +35,14 @@ export function buildHistory(events: readonly TaskEvent[]): BuiltHistory {
       }
       case 'thought': {
         const message = openAssistant(entry.createdAt);
-        (message.thoughts ??= []).push({ ...entry.data });
+        message.thoughts = [...(message.thoughts ?? []), { ...entry.data }];
         break;
       }
       case 'tool_call': {
         const message = openAssistant(entry.createdAt);
         const existing = toolCall(message, entry.data.callId);
         if (existing) existing.status = entry.data.status;
-        else (message.toolCalls ??= []).push({ ...entry.data });
+        else message.toolCalls = [...(message.toolCalls ?? []), { ...entry.data }];
         break;
       }
       case 'tool_result': {

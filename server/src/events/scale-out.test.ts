@@ -1,0 +1,75 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createTestDatabase } from '../testing/create-test-database.ts';
+import { readSse } from '../testing/read-sse.ts';
+import { startTestServer, type TestServer } from '../testing/start-test-server.ts';
+
+// Two servers on one PostgreSQL database and one shared data directory (workspaces on a shared
+// volume): the log is shared, the bus is LISTEN/NOTIFY.
+describe('scale-out on PostgreSQL', () => {
+  let a: TestServer;
+  let b: TestServer;
+  let drop: () => Promise<void>;
+
+  beforeAll(async () => {
+    const database = await createTestDatabase(inject('databaseUrl'));
+    drop = database.drop;
+    a = await startTestServer({ DATABASE_URL: database.url, CONCIERGE_MODEL: 'scripted' });
+    b = await startTestServer({ DATABASE_URL: database.url, CONCIERGE_MODEL: 'scripted' }, { apiKey: a.apiKey, dataDir: a.dataDir });
+  });
+  afterAll(async () => {
+    await b.stop();
+    await a.close();
+    await drop();
+  });
+
+  const headers = () => ({ Authorization: `Bearer ${a.apiKey}`, 'Content-Type': 'application/json' });
+  const call = async (server: TestServer, method: string, path: string, body?: unknown) => {
+    const response = await fetch(`${server.url}/api/v1${path}`, { method, headers: headers(), ...(body ? { body: JSON.stringify(body) } : {}) });
+    return (await response.json()) as { success: boolean; data: any };
+  };
+  const waitForStatus = async (server: TestServer, id: string, status: string) => {
+    for (let i = 0; i < 200; i++) {
+      const task = await call(server, 'GET', `/tasks/${id}`);
+      if (task.data.status === status) return task.data;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    throw new Error(`task ${id} never reached ${status}`);
+  };
+
+  it('streams on one server the events of a task another server runs', async () => {
+    const { data } = await call(a, 'POST', '/tasks', { message: 'hello there' });
+    const fromB = await readSse(`${b.url}/api/v1/tasks/${data.id}/stream`, headers());
+    const fromA = await readSse(`${a.url}/api/v1/tasks/${data.id}/stream`, headers(), {});
+    expect(fromB.at(-1)?.event).toBe('done');
+    expect(fromB.filter((event) => event.event === 'content').length).toBeGreaterThan(1);
+    // The late reader on A replays the same conversation as history.
+    const history = fromA.filter((event) => event.event === 'history_message').map((event) => (event.data as { content: string }).content);
+    expect(history[1]).toBe((fromB.at(-1)!.data as { finalResponse: string }).finalResponse);
+  });
+
+  it('cancels from one server a task running on another', async () => {
+    const { data } = await call(a, 'POST', '/tasks', { message: 'slow' });
+    const stream = readSse(`${b.url}/api/v1/tasks/${data.id}/stream`, headers());
+    await waitForStatus(b, data.id, 'running');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect((await call(b, 'DELETE', `/tasks/${data.id}`)).success).toBe(true);
+    const events = await stream;
+    expect(events.at(-1)).toMatchObject({ event: 'status', data: { status: 'cancelled' } });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const task = await call(a, 'GET', `/tasks/${data.id}`);
+    expect(task.data.status).toBe('cancelled');
+    const history = await readSse(`${a.url}/api/v1/tasks/${data.id}/stream`, headers(), {});
+    expect(history.some((event) => event.event === 'done')).toBe(false);
+  });
+
+  it('answers on one server an approval asked on another', async () => {
+    const { data } = await call(a, 'POST', '/tasks', { message: 'write a report', autoExecute: false });
+    const waiting = await waitForStatus(a, data.id, 'awaiting_approval');
+    const stream = readSse(`${a.url}/api/v1/tasks/${data.id}/stream`, headers());
+    const approved = await call(b, 'POST', `/tasks/${data.id}/tools/${waiting.pendingApprovals[0].callId}/approve`, { outcome: 'proceed_always' });
+    expect(approved.data).toEqual({ approved: true });
+    const events = await stream;
+    expect(events.at(-1)?.event).toBe('done');
+    expect(events.find((event) => event.event === 'tool_result')?.data).toMatchObject({ status: 'success' });
+  });
+});
