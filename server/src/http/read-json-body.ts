@@ -12,7 +12,8 @@ export async function readJsonBody(ctx: Context, maxBytes = MAX_JSON_BODY_BYTES)
   for await (const chunk of ctx.req) {
     size += (chunk as Buffer).length;
     if (size > maxBytes) {
-      ctx.req.destroy();
+      // Answer 413 and close; destroying the socket here would leave the client with a reset, not an answer.
+      ctx.set('Connection', 'close');
       throw new AppError('PAYLOAD_TOO_LARGE', `The JSON body is over ${maxBytes} bytes`);
     }
     chunks.push(chunk as Buffer);
