@@ -46,7 +46,9 @@ export function createApp(deps: AppDependencies): Koa {
   const api = new Router({ prefix: '/api/v1' });
   const tasksRouter = createTasksRouter({ tasks: deps.tasks, events: deps.events, stagingDir: deps.stagingDir, ...(deps.onTaskCreate ? { onTaskCreate: deps.onTaskCreate } : {}) });
   api.use(authenticate({ apiKeys: deps.apiKeys, widgetAuth: deps.widgetAuth }));
-  api.use(tasksRouter.routes(), tasksRouter.allowedMethods({ throw: false }));
+  api.use(tasksRouter.routes());
   app.use(api.routes());
+  // After routing: a known path with another method answers 405 METHOD_NOT_ALLOWED with `Allow`.
+  app.use(api.allowedMethods({ throw: false }));
   return app;
 }
