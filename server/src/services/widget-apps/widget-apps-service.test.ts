@@ -9,13 +9,13 @@ import { APP_ID_PATTERN, APP_SECRET_PATTERN, createWidgetAppsService, hashAppSec
 
 let dataDir: string;
 let database: OpenedDatabase;
-let onChange: ReturnType<typeof vi.fn>;
+let onChange: ReturnType<typeof vi.fn<() => void>>;
 let service: ReturnType<typeof createWidgetAppsService>;
 
 beforeEach(async () => {
   dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'concierge-apps-'));
   database = await openDatabase({ dataDir });
-  onChange = vi.fn();
+  onChange = vi.fn<() => void>();
   service = createWidgetAppsService({ apps: createWidgetAppsRepository(database.db), projects: createProjectsRepository(database.db), onChange });
 });
 afterEach(async () => {
