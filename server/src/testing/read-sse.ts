@@ -25,8 +25,11 @@ export async function readSse(
       if (options.until?.(event)) stop = true;
     });
     const decoder = new TextDecoder();
-    for await (const chunk of response.body) {
-      parser.feed(decoder.decode(chunk as Uint8Array, { stream: true }));
+    const reader = response.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      parser.feed(decoder.decode(value, { stream: true }));
       if (stop) {
         controller.abort();
         break;
