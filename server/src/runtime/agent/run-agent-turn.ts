@@ -1,4 +1,4 @@
-import type { LanguageModelV3 } from '@ai-sdk/provider';
+import { APICallError, type LanguageModelV3 } from '@ai-sdk/provider';
 import { type AssistantContent, type ModelMessage, streamText, type Tool, tool } from 'ai';
 import type { TaskEventMap, TaskEventName } from '@concierge/shared';
 import type { ToolContext, ToolDefinition } from '../tools/tool.ts';
@@ -141,7 +141,10 @@ export async function runAgentTurn(state: AgentState, options: AgentTurnOptions)
         return await streamStep();
       } catch (error) {
         if (signal.aborted) throw signal.reason;
-        if (attempt >= options.maxRetries) throw new ModelFailure(describeModelError(error), { cause: error });
+        // A 4xx such as a bad request or a wrong provider key will not heal by waiting: fail at once.
+        const cause = error instanceof ModelFailure ? error.cause : error;
+        const permanent = APICallError.isInstance(cause) && !cause.isRetryable;
+        if (permanent || attempt >= options.maxRetries) throw error instanceof ModelFailure ? error : new ModelFailure(describeModelError(error), { cause: error });
         await options.emit('status', { status: 'retrying', message: `Model request failed; retrying (${attempt + 1}/${options.maxRetries})` });
         await sleep(options.retryDelayMs * 2 ** attempt, signal);
         await options.emit('status', { status: 'processing' });
