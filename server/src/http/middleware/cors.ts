@@ -21,8 +21,9 @@ export function cors(policy: OriginPolicy): Middleware {
     if (!isCorsPath(ctx.path)) return next();
     ctx.vary('Origin');
     if (!origin) return next();
-    const allowed = await policy.allowsAny(origin);
-    if (ctx.method === 'OPTIONS' && ctx.get('access-control-request-method')) {
+    const preflight = ctx.method === 'OPTIONS' && ctx.get('access-control-request-method') !== '';
+    const allowed = await policy.allowsAny(origin, { waitOnMiss: preflight });
+    if (preflight) {
       ctx.vary('Access-Control-Request-Method');
       ctx.vary('Access-Control-Request-Headers');
       if (!allowed) throw new AppError('ORIGIN_NOT_ALLOWED', `Origin ${origin.slice(0, 200)} is not an allowed origin of any widget app`);

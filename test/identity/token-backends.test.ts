@@ -5,42 +5,53 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findFreePort, type SpawnedConcierge, spawnConcierge } from '../support/spawn-concierge.ts';
 import { waitFor } from '../support/wait-for.ts';
 
-const SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), 'token_backend.py');
+// The token endpoint examples of docs/embedding.md, run as a site owner would run them.
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const BACKENDS = [
+  { language: 'Python (standard library, urllib)', command: 'python3', script: path.join(HERE, 'token_backend.py') },
+  { language: 'Node (no dependencies, fetch)', command: process.execPath, script: path.join(HERE, 'token-backend.mjs') },
+];
 
 let concierge: SpawnedConcierge;
-let backend: ChildProcess;
-let backendUrl: string;
-const backendOutput: string[] = [];
 
 beforeAll(async () => {
   concierge = await spawnConcierge({ env: { CONCIERGE_MODEL: 'scripted:fast' } });
-  const port = await findFreePort();
-  backendUrl = `http://127.0.0.1:${port}`;
-  // The site's pages are served by the same origin as its backend, so that is the app's allowed origin.
-  const created = await concierge.cli(['apps', 'create', '--project', 'default', '--name', 'Python shop', '--origin', backendUrl, '--json']);
-  expect(created.code, created.stderr).toBe(0);
-  const app = JSON.parse(created.stdout) as { appId: string; appSecret: string };
-  backend = spawn('python3', [SCRIPT], {
-    env: { PATH: process.env.PATH, CONCIERGE_URL: concierge.url, CONCIERGE_APP_ID: app.appId, CONCIERGE_APP_SECRET: app.appSecret, PORT: String(port) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  backend.stdout?.setEncoding('utf8').on('data', (chunk: string) => backendOutput.push(chunk));
-  backend.stderr?.setEncoding('utf8').on('data', (chunk: string) => backendOutput.push(chunk));
-  await waitFor(`the Python token backend (${backendOutput.join('')})`, async () => (await fetch(backendUrl).catch(() => undefined))?.ok);
 });
-
 afterAll(async () => {
-  backend?.kill('SIGTERM');
   await concierge?.stop();
 });
 
-async function tokenFor(user: string): Promise<{ token: string; expiresAt: string }> {
-  const response = await fetch(`${backendUrl}/concierge-token`, { method: 'POST', headers: { Cookie: `session=${user}` } });
-  expect(response.status, await response.clone().text()).toBe(200);
-  return (await response.json()) as { token: string; expiresAt: string };
-}
+describe.each(BACKENDS)('a site owner’s token backend in $language', ({ command, script }) => {
+  let backend: ChildProcess;
+  let backendUrl: string;
+  const backendOutput: string[] = [];
 
-describe('a site owner’s Python (standard library) token backend', () => {
+  beforeAll(async () => {
+    const port = await findFreePort();
+    backendUrl = `http://127.0.0.1:${port}`;
+    // The site's pages come from the same origin as its backend, so that is the app's allowed origin.
+    const created = await concierge.cli(['apps', 'create', '--project', 'default', '--name', 'Shop', '--origin', backendUrl, '--json']);
+    expect(created.code, created.stderr).toBe(0);
+    const app = JSON.parse(created.stdout) as { appId: string; appSecret: string };
+    backend = spawn(command, [script], {
+      env: { PATH: process.env.PATH, CONCIERGE_URL: concierge.url, CONCIERGE_APP_ID: app.appId, CONCIERGE_APP_SECRET: app.appSecret, PORT: String(port) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    backend.stdout?.setEncoding('utf8').on('data', (chunk: string) => backendOutput.push(chunk));
+    backend.stderr?.setEncoding('utf8').on('data', (chunk: string) => backendOutput.push(chunk));
+    await waitFor('the token backend to listen', async () => (await fetch(backendUrl).catch(() => undefined))?.ok);
+  });
+
+  afterAll(() => {
+    backend?.kill('SIGTERM');
+  });
+
+  async function tokenFor(user: string): Promise<{ token: string; expiresAt: string }> {
+    const response = await fetch(`${backendUrl}/concierge-token`, { method: 'POST', headers: { Cookie: `session=${user}` } });
+    expect(response.status, `${await response.clone().text()} ${backendOutput.join('')}`).toBe(200);
+    return (await response.json()) as { token: string; expiresAt: string };
+  }
+
   it('exchanges the app secret for a widget token that works from the site’s origin', async () => {
     const { token, expiresAt } = await tokenFor('alice');
     expect(token).toMatch(/^eyJ/);
@@ -67,10 +78,9 @@ describe('a site owner’s Python (standard library) token backend', () => {
       const task = (await (await fetch(`${concierge.url}/api/v1/tasks/${data.id}`, { headers: browser })).json()) as { data: { status: string } };
       return task.data.status === 'completed';
     });
-    const history = await (await fetch(`${concierge.url}/api/v1/tasks/${data.id}/history`, { headers: browser })).text();
     // The env the backend gave at exchange time reached the sandbox.
+    const history = await (await fetch(`${concierge.url}/api/v1/tasks/${data.id}/history`, { headers: browser })).text();
     expect(history).toContain('gold-alice');
-
     const listed = (await (await fetch(`${concierge.url}/api/v1/tasks`, { headers: browser })).json()) as { data: { id: string }[] };
     expect(listed.data.map((task) => task.id)).toEqual([data.id]);
   });
@@ -91,7 +101,8 @@ describe('a site owner’s Python (standard library) token backend', () => {
     expect(Object.keys(JSON.parse(text)).sort()).toEqual(['expiresAt', 'token']);
     expect(text).not.toContain('cs_');
     expect(text).not.toContain('crm-carol-s3cret');
-    expect(concierge.lines.join('\n')).not.toContain('crm-carol-s3cret');
-    expect(concierge.lines.join('\n')).not.toMatch(/cs_[0-9a-f]{64}/);
+    const logs = concierge.lines.join('\n');
+    expect(logs).not.toContain('crm-carol-s3cret');
+    expect(logs).not.toMatch(/cs_[0-9a-f]{64}/);
   });
 });
