@@ -12,6 +12,7 @@ import type { TaskRow, TasksRepository } from '../store/tasks-repository.ts';
 import { type AgentState, createAgentState } from './agent/agent-state.ts';
 import { runAgentTurn, type TextRedactor } from './agent/run-agent-turn.ts';
 import { decideToolGate } from './agent/tool-policy.ts';
+import { connectMcpServers } from './mcp/connect-mcp-servers.ts';
 import type { ToolDefinition } from './tools/tool.ts';
 
 export interface TaskRunnerOptions {
@@ -131,14 +132,27 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
     const allSecrets = { ...context.secrets, ...taskSecrets };
     const env = { ...context.env, ...(task.env ? (JSON.parse(task.env) as Record<string, string>) : {}), ...allSecrets };
     const unregister = secretRegistry.add(Object.values(allSecrets));
+    const redactor = options.createRedactor(Object.values(allSecrets));
+    const mcp = Object.values(config.mcpServers).some((server) => server.enabled)
+      ? await connectMcpServers(config.mcpServers, env, { signal })
+      : undefined;
     try {
       const state = parseAgentState(task.state);
       const model = options.resolveModel(config.model);
-      await events.append(taskId, 'status', { status: 'processing' });
+      for (const failure of mcp?.failures ?? []) {
+        logger.warn({ taskId, server: failure.server, reason: failure.reason }, 'MCP server unavailable');
+      }
+      const tools = new Map(options.tools);
+      for (const definition of mcp?.tools ?? []) tools.set(definition.name, definition);
+      const unavailable = (mcp?.failures ?? []).map((failure) => `${failure.server} (${failure.reason})`).join('; ');
+      await events.append(taskId, 'status', {
+        status: 'processing',
+        ...(unavailable ? { message: redactor.redact(`Some tools are unavailable: ${unavailable}`) } : {}),
+      });
       const result = await runAgentTurn(state, {
         model,
         system: [config.systemPrompt, task.system_prompt].filter(Boolean).join('\n\n') || undefined,
-        tools: options.tools,
+        tools,
         toolContext: { taskId, workspaceDir: workspaceDir(taskId), env, limits: toSandboxLimits(config), signal },
         gate: (toolName, grants) => decideToolGate({ toolName, policies: config.toolPolicies, autoExecute: task.auto_execute === 1, grants }),
         emit: async (event, data) => {
@@ -148,7 +162,7 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
         save: async (next) => {
           await tasks.update(taskId, { state: JSON.stringify(next), last_activity_at: new Date().toISOString() });
         },
-        redactor: options.createRedactor(Object.values(allSecrets)),
+        redactor,
         signal,
         maxSteps: options.maxSteps,
         maxRetries: options.maxRetries,
@@ -173,6 +187,7 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
         await fail(task, result.message, result.code);
       }
     } finally {
+      await mcp?.close();
       unregister();
     }
   };

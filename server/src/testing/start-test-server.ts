@@ -5,6 +5,7 @@ import { loadConfig } from '../config.ts';
 import { type ConciergeServer, createServer } from '../create-server.ts';
 import { createLogger, type Logger } from '../logging/logger.ts';
 import { createApiKeysService } from '../services/api-keys/api-keys-service.ts';
+import { projectFileSchema } from '../services/projects/project-config.ts';
 import { createApiKeysRepository } from '../store/api-keys-repository.ts';
 import { openDatabase } from '../store/open-database.ts';
 import { createProjectsRepository } from '../store/projects-repository.ts';
@@ -25,7 +26,10 @@ export interface TestServer {
 }
 
 /** Starts a real server in-process on a free port with a fresh data dir (scripted model without delays by default). */
-export async function startTestServer(env: Record<string, string> = {}, options: { dataDir?: string; apiKey?: string } = {}): Promise<TestServer> {
+export async function startTestServer(
+  env: Record<string, string> = {},
+  options: { dataDir?: string; apiKey?: string; projects?: Record<string, unknown> } = {},
+): Promise<TestServer> {
   const dataDir = options.dataDir ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'concierge-test-')));
   const config = loadConfig({
     CONCIERGE_MODEL: 'scripted:fast',
@@ -47,6 +51,15 @@ export async function startTestServer(env: Record<string, string> = {}, options:
     }
   };
   const apiKey = options.apiKey ?? (await createApiKey('default'));
+  if (options.projects) {
+    const database = await openDatabase({ dataDir, databaseUrl: config.databaseUrl });
+    try {
+      const repository = createProjectsRepository(database.db);
+      for (const [name, project] of Object.entries(projectFileSchema.parse({ projects: options.projects }).projects)) await repository.upsert(name, project);
+    } finally {
+      await database.close();
+    }
+  }
   const server = await createServer(config, logger);
   const url = await server.listen();
   return {

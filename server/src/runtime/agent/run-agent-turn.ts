@@ -1,5 +1,5 @@
 import { APICallError, type LanguageModelV3 } from '@ai-sdk/provider';
-import { type AssistantContent, type ModelMessage, streamText, type Tool, tool } from 'ai';
+import { type AssistantContent, jsonSchema, type ModelMessage, streamText, type Tool, tool } from 'ai';
 import type { TaskEventMap, TaskEventName } from '@concierge/shared';
 import type { ToolContext, ToolDefinition } from '../tools/tool.ts';
 import { ToolError } from '../tools/tool.ts';
@@ -77,7 +77,11 @@ export async function runAgentTurn(state: AgentState, options: AgentTurnOptions)
   const { signal } = options;
   const modelTools: Record<string, Tool> = {};
   for (const definition of options.tools.values()) {
-    modelTools[definition.name] = tool({ description: definition.description, inputSchema: definition.inputSchema });
+    modelTools[definition.name] = tool({
+      description: definition.description,
+      // biome-ignore lint/suspicious/noExplicitAny: an MCP tool's schema is whatever its server declares.
+      inputSchema: definition.jsonSchema ? jsonSchema(definition.jsonSchema as any) : definition.inputSchema,
+    });
   }
 
   const streamStep = async (): Promise<StepResult> => {

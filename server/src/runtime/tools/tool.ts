@@ -17,6 +17,8 @@ export interface ToolDefinition<Args = Record<string, unknown>> {
   name: string;
   description: string;
   inputSchema: z.ZodType<Args>;
+  /** The JSON Schema shown to the model when it differs from `inputSchema` (MCP tools bring their own). */
+  jsonSchema?: Record<string, unknown>;
   execute(args: Args, context: ToolContext): Promise<ToolOutcome>;
 }
 
