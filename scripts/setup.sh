@@ -28,5 +28,14 @@ fi
 
 # better-sqlite3 builds from source against the installed Node headers (no download).
 export npm_config_nodedir="${npm_config_nodedir:-/usr}"
-pnpm install --frozen-lockfile
+# pnpm 12 fails a frozen install when it cannot record its own pinned version in the lockfile
+# (pnpm/pnpm#14124; e.g. a registry that does not publish pnpm's packages). Only that case falls back
+# to a normal install, which still installs exactly what the lockfile records.
+install_log=$(mktemp)
+if ! pnpm install --frozen-lockfile 2>&1 | tee "$install_log"; then
+  grep -q packageManagerDependencies "$install_log" || { rm -f "$install_log"; exit 1; }
+  echo "setup: retrying without --frozen-lockfile (pnpm could not record its own version in the lockfile)"
+  pnpm install --no-frozen-lockfile
+fi
+rm -f "$install_log"
 pnpm build
