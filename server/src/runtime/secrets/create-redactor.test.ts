@@ -22,6 +22,20 @@ describe('createRedactor', () => {
     for (const form of forms) expect(redact(`before ${form} after`)).toBe('before [REDACTED] after');
   });
 
+  it('replaces the part of a longer base64 text that encodes the secret when it starts at any byte offset', () => {
+    const { redact } = createRedactor([secret]);
+    for (const prefix of ['', 'u:', 'user:', 'Authorization x']) {
+      for (const suffix of ['', '\n', ':more bytes']) {
+        const encoded = Buffer.from(`${prefix}${secret}${suffix}`).toString('base64');
+        const redacted = redact(encoded);
+        expect(redacted).toContain('[REDACTED]');
+        // Only the prefix's and suffix's own characters remain, plus the two they share with the secret and padding.
+        const leftover = redacted.replace('[REDACTED]', '');
+        expect(leftover.length).toBeLessThanOrEqual(Math.ceil(((prefix.length + suffix.length) * 4) / 3) + 4);
+      }
+    }
+  });
+
   it('replaces every occurrence and leaves other text alone', () => {
     const { redact } = createRedactor([secret]);
     expect(redact(`${secret}${secret} and ${secret}.`)).toBe('[REDACTED][REDACTED] and [REDACTED].');

@@ -10,7 +10,7 @@ export interface Redactor {
   redactValue<T>(value: T): T;
 }
 
-/** Every form a secret may be printed in: itself, base64 (standard, unpadded, url-safe), hex and JSON-escaped. */
+/** Every form a secret may be printed in: itself, base64 (standard, unpadded, url-safe, and inside longer base64 text), hex and JSON-escaped. */
 export function secretVariants(secretValues: Iterable<string>): string[] {
   const variants = new Set<string>();
   for (const value of secretValues) {
@@ -28,6 +28,15 @@ export function secretVariants(secretValues: Iterable<string>): string[] {
       JSON.stringify(value).slice(1, -1),
     ]) {
       variants.add(variant);
+    }
+    // Inside a longer base64 text (`echo "user:$TOKEN" | base64`, Basic auth) the secret may start at any of
+    // three byte offsets; keep the characters only its own bytes decide, in both alphabets.
+    for (const shift of [0, 1, 2]) {
+      const encoded = Buffer.concat([Buffer.alloc(shift), bytes]).toString('base64').replace(/=+$/, '');
+      const core = encoded.slice([0, 2, 3][shift], (shift + bytes.length) % 3 === 0 ? undefined : -1);
+      if (core.length < MIN_SECRET_LENGTH) continue;
+      variants.add(core);
+      variants.add(core.replaceAll('+', '-').replaceAll('/', '_'));
     }
   }
   // Longest first, so a secret that contains another is replaced whole.
