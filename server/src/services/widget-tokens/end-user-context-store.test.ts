@@ -1,10 +1,11 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { createLogger } from '../../logging/logger.ts';
 import { createEndUserContextsRepository } from '../../store/end-user-contexts-repository.ts';
 import { type OpenedDatabase, openDatabase } from '../../store/open-database.ts';
+import { createTestDatabase } from '../../testing/create-test-database.ts';
 import { createEndUserContextStore } from './end-user-context-store.ts';
 import { createSecretBox } from './secret-box.ts';
 
@@ -18,40 +19,47 @@ const store = (secrets: string[]) =>
     logger: createLogger({ level: 'debug', write: (line) => lines.push(line) }),
   });
 
-beforeEach(async () => {
-  dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'concierge-contexts-'));
-  database = await openDatabase({ dataDir });
-  lines = [];
-});
-afterEach(async () => {
-  await database.close();
-  await fs.rm(dataDir, { recursive: true, force: true });
-});
+let dropDatabase: (() => Promise<void>) | undefined;
 
-describe('createEndUserContextStore', () => {
-  const context = { env: { REGION: 'eu' }, secrets: { TOKEN: 'tok-123-secret' } };
-
-  it('keeps each end user’s context apart and empty for unknown end users', async () => {
-    const contexts = store(['a'.repeat(40)]);
-    await contexts.save('app_1', 'alice', context);
-    await expect(contexts.load('app_1', 'alice')).resolves.toEqual(context);
-    await expect(contexts.load('app_1', 'bob')).resolves.toEqual({ env: {}, secrets: {} });
-    await expect(contexts.load('app_2', 'alice')).resolves.toEqual({ env: {}, secrets: {} });
+describe.each(['sqlite', 'postgres'] as const)('on %s', (kind) => {
+  beforeEach(async () => {
+    dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'concierge-contexts-'));
+    const created = kind === 'postgres' ? await createTestDatabase(inject('databaseUrl')) : undefined;
+    dropDatabase = created?.drop;
+    database = await openDatabase({ dataDir, databaseUrl: created?.url });
+    lines = [];
+  });
+  afterEach(async () => {
+    await database.close();
+    await dropDatabase?.();
+    await fs.rm(dataDir, { recursive: true, force: true });
   });
 
-  it('refuses a sealed row copied to another end user (bound to app and end user) and logs it without values', async () => {
-    const contexts = store(['a'.repeat(40)]);
-    await contexts.save('app_1', 'alice', context);
-    const { sealed } = await database.db.selectFrom('end_user_contexts').select('sealed').executeTakeFirstOrThrow();
-    await createEndUserContextsRepository(database.db).put('app_1', 'mallory', sealed, new Date().toISOString());
-    await expect(contexts.load('app_1', 'mallory')).resolves.toEqual({ env: {}, secrets: {} });
-    expect(lines.some((line) => line.includes('"level":"warn"'))).toBe(true);
-    expect(lines.join('\n')).not.toContain('tok-123-secret');
-  });
+  describe('createEndUserContextStore', () => {
+    const context = { env: { REGION: 'eu' }, secrets: { TOKEN: 'tok-123-secret' } };
 
-  it('opens contexts sealed under a rotated-out-but-listed secret, and runs without them once it is removed', async () => {
-    await store(['a'.repeat(40)]).save('app_1', 'alice', context);
-    await expect(store(['b'.repeat(40), 'a'.repeat(40)]).load('app_1', 'alice')).resolves.toEqual(context);
-    await expect(store(['b'.repeat(40)]).load('app_1', 'alice')).resolves.toEqual({ env: {}, secrets: {} });
+    it('keeps each end user’s context apart and empty for unknown end users', async () => {
+      const contexts = store(['a'.repeat(40)]);
+      await contexts.save('app_1', 'alice', context);
+      await expect(contexts.load('app_1', 'alice')).resolves.toEqual(context);
+      await expect(contexts.load('app_1', 'bob')).resolves.toEqual({ env: {}, secrets: {} });
+      await expect(contexts.load('app_2', 'alice')).resolves.toEqual({ env: {}, secrets: {} });
+    });
+
+    it('refuses a sealed row copied to another end user (bound to app and end user) and logs it without values', async () => {
+      const contexts = store(['a'.repeat(40)]);
+      await contexts.save('app_1', 'alice', context);
+      const { sealed } = await database.db.selectFrom('end_user_contexts').select('sealed').executeTakeFirstOrThrow();
+      await createEndUserContextsRepository(database.db).put('app_1', 'mallory', sealed, new Date().toISOString());
+      await expect(contexts.load('app_1', 'mallory')).resolves.toEqual({ env: {}, secrets: {} });
+      expect(lines.some((line) => line.includes('"level":"warn"'))).toBe(true);
+      expect(lines.join('\n')).not.toContain('tok-123-secret');
+    });
+
+    it('opens contexts sealed under a rotated-out-but-listed secret, and runs without them once it is removed', async () => {
+      await store(['a'.repeat(40)]).save('app_1', 'alice', context);
+      await expect(store(['b'.repeat(40), 'a'.repeat(40)]).load('app_1', 'alice')).resolves.toEqual(context);
+      await expect(store(['b'.repeat(40)]).load('app_1', 'alice')).resolves.toEqual({ env: {}, secrets: {} });
+    });
   });
 });
