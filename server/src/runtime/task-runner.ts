@@ -45,6 +45,8 @@ export interface TaskRunner {
   /** Keeps a task's secrets in memory for its life (never stored). */
   setSecrets(taskId: string, secrets: Record<string, string>): void;
   hasSecrets(taskId: string): boolean;
+  /** Every secret value of the task, its own and its end user's, to redact what the API shows of its workspace. */
+  secretValues(task: TaskRow): Promise<string[]>;
   /** Stops the task's running turn, if any; resolves once it has stopped. */
   abort(taskId: string): Promise<void>;
   forget(taskId: string): void;
@@ -225,6 +227,10 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
       secrets.set(taskId, { values, unregister: secretRegistry.add(Object.values(values)) });
     },
     hasSecrets: (taskId) => secrets.has(taskId),
+    async secretValues(task) {
+      const context = (await options.resolveContext?.(task)) ?? { env: {}, secrets: {} };
+      return [...Object.values(context.secrets), ...Object.values(secrets.get(task.id)?.values ?? {})];
+    },
     async abort(taskId) {
       const index = queue.indexOf(taskId);
       if (index >= 0) queue.splice(index, 1);

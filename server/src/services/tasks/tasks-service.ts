@@ -16,6 +16,7 @@ import { AppError } from '../../errors/app-error.ts';
 import type { TaskEventLog } from '../../events/task-event-log.ts';
 import type { Logger } from '../../logging/logger.ts';
 import { awaitingApproval, createAgentState } from '../../runtime/agent/agent-state.ts';
+import { createRedactor } from '../../runtime/secrets/create-redactor.ts';
 import { parseAgentState, type TaskRunner } from '../../runtime/task-runner.ts';
 import { resolveWorkspacePath } from '../../runtime/tools/workspace-path.ts';
 import type { ProjectsRepository } from '../../store/projects-repository.ts';
@@ -288,7 +289,9 @@ export function createTasksService(deps: {
     },
 
     async listArtifacts(principal: Principal, id: string): Promise<Artifact[]> {
-      await findTask(principal, id);
+      const row = await findTask(principal, id);
+      // A command can name a file after a secret (`touch "$TOKEN.txt"`); listings show it redacted.
+      const { redact } = createRedactor(await runner.secretValues(row));
       const root = runner.workspaceDir(id);
       const files: Artifact[] = [];
       const walk = async (dir: string) => {
@@ -299,8 +302,8 @@ export function createTasksService(deps: {
           else if (entry.isFile()) {
             const stat = await fs.stat(absolute);
             files.push({
-              name: entry.name,
-              path: path.relative(root, absolute).split(path.sep).join('/'),
+              name: redact(entry.name),
+              path: redact(path.relative(root, absolute).split(path.sep).join('/')),
               size: stat.size,
               ...describeFileType(entry.name),
               modifiedAt: stat.mtime.toISOString(),
