@@ -83,7 +83,8 @@ describe('cors (origin matrix on widget-token requests)', () => {
     expect(answer.headers.get('access-control-expose-headers')).toMatch(/Retry-After/);
   });
 
-  it.each([
+  // Concurrent: unknown origins share one delayed reload of the origin set.
+  it.concurrent.for<[string, string | undefined]>([
     ['a missing Origin', undefined],
     ['an unknown origin', 'https://evil.example.net'],
     ['the wildcard’s apex', 'https://example.org'],
@@ -91,7 +92,7 @@ describe('cors (origin matrix on widget-token requests)', () => {
     ['another port', 'https://shop.example.com:444'],
     ['another app’s origin', BLOG],
     ['the null origin', 'null'],
-  ])('answers 403 ORIGIN_NOT_ALLOWED for %s', async (_label, origin) => {
+  ])('answers 403 ORIGIN_NOT_ALLOWED for %s', async ([_label, origin], { expect }) => {
     const answer = await list(shopToken, origin);
     expect(answer.status).toBe(403);
     expect(answer.body).toEqual({ success: false, error: { code: 'ORIGIN_NOT_ALLOWED', message: expect.any(String) } });

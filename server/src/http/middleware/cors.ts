@@ -22,7 +22,10 @@ export function cors(policy: OriginPolicy): Middleware {
     ctx.vary('Origin');
     if (!origin) return next();
     const preflight = ctx.method === 'OPTIONS' && ctx.get('access-control-request-method') !== '';
-    const allowed = await policy.allowsAny(origin, { waitOnMiss: preflight });
+    // A widget call may reach a server whose origin set is older than the one that answered its
+    // preflight; API-key calls never wait for a reload.
+    const widgetCall = /^Bearer\s+eyJ/i.test(ctx.get('authorization'));
+    const allowed = await policy.allowsAny(origin, { waitOnMiss: preflight || widgetCall });
     if (preflight) {
       ctx.vary('Access-Control-Request-Method');
       ctx.vary('Access-Control-Request-Headers');

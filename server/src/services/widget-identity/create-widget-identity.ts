@@ -41,6 +41,9 @@ export async function createWidgetIdentity(deps: { db: Kysely<Database>; project
   const { projects, logger } = deps;
   const serverSecrets = await loadServerSecrets({ jwtSecret: deps.config.jwtSecret, dataDir: deps.config.dataDir, logger });
   const keys = serverSecrets && createSigningKeys(serverSecrets.secrets);
+  if (serverSecrets && keys) {
+    logger.info({ source: serverSecrets.source, kid: keys.current.id, verificationKeys: serverSecrets.secrets.length }, 'widget token signing ready');
+  }
   const contexts =
     serverSecrets &&
     createEndUserContextStore({ repository: createEndUserContextsRepository(deps.db), box: createSecretBox(serverSecrets.secrets), logger });
