@@ -23,6 +23,7 @@ import type { ProjectsRepository } from '../../store/projects-repository.ts';
 import type { TaskRow, TasksRepository } from '../../store/tasks-repository.ts';
 import { formatAttachedFilesNote, placeUploads } from '../uploads/place-uploads.ts';
 import type { StagedFile } from '../uploads/receive-multipart.ts';
+import { UploadError } from '../uploads/upload-error.ts';
 import { buildHistory, toTaskOutput } from './build-history.ts';
 import { describeFileType } from './file-types.ts';
 import { type Principal, toTaskScope } from './principal.ts';
@@ -108,7 +109,13 @@ export function createTasksService(deps: {
   /** Moves uploads into the workspace; returns the files and the note for the agent. */
   const receiveFiles = async (taskId: string, files: StagedFile[] | undefined): Promise<AttachedFile[]> => {
     if (!files || files.length === 0) return [];
-    return placeUploads(runner.workspaceDir(taskId), files);
+    try {
+      return await placeUploads(runner.workspaceDir(taskId), files);
+    } catch (error) {
+      // A refused archive or name is the client's 400, not a server failure.
+      if (error instanceof UploadError) throw new AppError(error.code, error.message, { status: error.status });
+      throw error;
+    }
   };
 
   const userTurn = (message: string, attachedFiles: AttachedFile[]) =>
