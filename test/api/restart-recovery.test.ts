@@ -1,0 +1,118 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ApiClient, createApiClient, liveEvents, streamedText } from '../support/api-client.ts';
+import { type FakeModel, startFakeModel } from '../support/fake-model.ts';
+import { type SpawnedConcierge, spawnConcierge } from '../support/spawn-concierge.ts';
+import { waitFor } from '../support/wait-for.ts';
+
+let fake: FakeModel;
+let server: SpawnedConcierge;
+let api: ApiClient;
+
+beforeAll(async () => {
+  fake = await startFakeModel();
+  server = await spawnConcierge({ llmBaseUrl: fake.url });
+  api = createApiClient(server.url, (await server.createApiKey()).key);
+});
+
+afterAll(async () => {
+  await server?.stop();
+  await fake?.close();
+});
+
+const CHUNKS = Array.from({ length: 30 }, (_, index) => `part${index} `);
+const FULL_TEXT = CHUNKS.join('');
+
+describe('restart recovery', () => {
+  it('resumes and completes a task when the server is killed with SIGKILL mid-stream', async () => {
+    // The first attempt streams slowly so the kill lands mid-answer; the resumed attempt is quick.
+    fake.scenario('[restart-mid]', (_request, index) => ({ text: CHUNKS, delayMs: index === 0 ? 100 : 0 }));
+    const id = await api.createTask({ message: 'talk [restart-mid]' });
+    let contents = 0;
+    const before = await api.stream(id, { until: (event) => event.event === 'content' && ++contents === 3 });
+    const lastSeen = before.at(-1)!.id!;
+    await server.kill('SIGKILL');
+    await server.restart();
+
+    const task = await api.waitForStatus(id, ['completed', 'failed', 'cancelled']);
+    expect(task.status).toBe('completed');
+    expect(task.output?.content).toBe(FULL_TEXT);
+    expect(fake.requestsFor('[restart-mid]')).toHaveLength(2);
+    // A fresh stream replays the whole conversation.
+    const replay = await api.stream(id);
+    expect(replay.filter((event) => event.event === 'history_message').map((event) => (event.data as { content: string }).content)).toEqual([
+      'talk [restart-mid]',
+      FULL_TEXT,
+    ]);
+    expect(replay.at(-1)).toMatchObject({ event: 'history_done', data: { messageCount: 2, isStreaming: false } });
+    // Resuming from the last event seen before the crash continues with fresh sequence numbers up to done.
+    const resumed = liveEvents(await api.stream(id, { headers: { 'Last-Event-ID': lastSeen } }));
+    const seqs = resumed.map((event) => Number(event.id));
+    expect(seqs[0]).toBe(Number(lastSeen) + 1);
+    expect(seqs).toEqual([...new Set(seqs)].sort((a, b) => a - b));
+    expect(resumed.at(-1)).toEqual({ event: 'done', data: { finalResponse: FULL_TEXT }, id: expect.any(String) });
+    // The restarted attempt streamed the full answer again.
+    expect(streamedText(resumed)).toContain(FULL_TEXT);
+  });
+
+  it('keeps a pending approval across a SIGKILL restart and runs the call when approved afterwards', async () => {
+    const id = await api.createTask({ message: 'list files [restart-approval]', autoExecute: false });
+    const before = await api.waitForStatus(id, 'awaiting_approval');
+    const pending = before.pendingApprovals;
+    expect(pending).toHaveLength(1);
+    await server.kill('SIGKILL');
+    await server.restart();
+
+    const after = await api.getTask(id);
+    expect(after.status).toBe('awaiting_approval');
+    expect(after.pendingApprovals).toEqual(pending);
+    // The model is not asked again while the approval is pending.
+    expect(fake.requestsFor('[restart-approval]')).toHaveLength(1);
+    const approved = await api.call('POST', `/tasks/${id}/tools/${pending![0]!.callId}/approve`, { outcome: 'proceed_once' });
+    expect(approved.body).toEqual({ success: true, data: { approved: true } });
+    const done = await api.waitForStatus(id, ['completed', 'failed']);
+    expect(done.status).toBe('completed');
+    expect(done.output?.toolCalls).toEqual([expect.objectContaining({ callId: pending![0]!.callId, status: 'success' })]);
+    // The announcement is not repeated on resume.
+    const events = await api.stream(id, { query: '?after=0' });
+    expect(events.filter((event) => event.event === 'tool_call' && (event.data as { status: string }).status === 'awaiting_approval')).toHaveLength(1);
+  });
+
+  it('fails a task that has secrets with a plain reason when the server restarts mid-task', async () => {
+    fake.scenario('[restart-secrets]', () => ({ hang: true }));
+    const id = await api.createTask({ message: 'hello [restart-secrets]', secrets: { DB_PASSWORD: 'hunter2-hunter2' } });
+    await waitFor('the model request', () => fake.requestsFor('[restart-secrets]').length > 0);
+    await server.kill('SIGKILL');
+    await server.restart();
+
+    const task = await api.waitForStatus(id, ['failed', 'completed', 'cancelled']);
+    expect(task.status).toBe('failed');
+    expect(task.error).toMatch(/secrets/i);
+    expect(task.error).toMatch(/restart/i);
+    const events = await api.stream(id, { query: '?after=0' });
+    expect(events.at(-1)).toMatchObject({ event: 'error', data: { code: 'SECRETS_LOST', message: task.error } });
+    expect(JSON.stringify(events)).not.toContain('hunter2-hunter2');
+    expect(fake.requestsFor('[restart-secrets]')).toHaveLength(1);
+  });
+
+  it('leaves no task running when the server is stopped with SIGTERM during a task', async () => {
+    fake.scenario('[restart-sigterm]', () => ({ text: CHUNKS.slice(0, 10), delayMs: 50 }));
+    const id = await api.createTask({ message: 'talk [restart-sigterm]' });
+    await waitFor('the model request', () => fake.requestsFor('[restart-sigterm]').length > 0);
+    await server.kill('SIGTERM');
+    expect(server.process.exitCode).toBe(0);
+    await server.restart();
+    const task = await api.waitForStatus(id, ['completed', 'failed', 'cancelled']);
+    expect(task.status).toBe('completed');
+    expect(task.output?.content).toBe(CHUNKS.slice(0, 10).join(''));
+  });
+
+  it('keeps finished tasks, their history and the API keys when the server restarts', async () => {
+    const id = await api.createTask({ message: 'hello [restart-finished]' });
+    const before = await api.waitForStatus(id, 'completed');
+    const history = (await api.call('GET', `/tasks/${id}/history`)).body;
+    await server.kill('SIGKILL');
+    await server.restart();
+    expect(await api.getTask(id)).toEqual(before);
+    expect((await api.call('GET', `/tasks/${id}/history`)).body).toEqual(history);
+  });
+});

@@ -1,0 +1,194 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ApiClient, createApiClient, liveEvents, type StreamedEvent, streamedText } from '../support/api-client.ts';
+import { createGate, type FakeModel, startFakeModel } from '../support/fake-model.ts';
+import { type SpawnedConcierge, spawnConcierge } from '../support/spawn-concierge.ts';
+import { waitFor } from '../support/wait-for.ts';
+
+let fake: FakeModel;
+let server: SpawnedConcierge;
+let api: ApiClient;
+
+beforeAll(async () => {
+  fake = await startFakeModel();
+  server = await spawnConcierge({ llmBaseUrl: fake.url });
+  api = createApiClient(server.url, (await server.createApiKey()).key);
+});
+
+afterAll(async () => {
+  await server?.stop();
+  await fake?.close();
+});
+
+const WORDS = Array.from({ length: 12 }, (_, index) => `word${index} `);
+
+/** A reply held until `gate.open()`, then streamed as 12 chunks. */
+function heldReply(marker: string) {
+  const gate = createGate();
+  fake.scenario(marker, async () => {
+    await gate.promise;
+    return { reasoning: 'Counting words.', text: WORDS };
+  });
+  return gate;
+}
+
+/** The raw SSE text of a stream, read until the server closes it. */
+async function rawStream(id: string, query = ''): Promise<string> {
+  const response = await fetch(api.api(`/tasks/${id}/stream${query}`), { headers: api.auth });
+  expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+  return response.text();
+}
+
+const ids = (events: StreamedEvent[]) => events.filter((event) => event.id !== undefined).map((event) => Number(event.id));
+
+describe('GET /api/v1/tasks/{id}/stream', () => {
+  it('replays history_message events then history_done and closes when the task is finished', async () => {
+    fake.scenario('[replay]', () => ({ reasoning: 'Easy.', text: 'Four.' }));
+    const id = await api.createTask({ message: 'what is 2+2 [replay]' });
+    await api.waitForStatus(id, 'completed');
+    const events = await api.stream(id);
+    expect(events).toEqual([
+      { event: 'history_message', data: { id: 'msg-1', role: 'user', content: 'what is 2+2 [replay]', createdAt: expect.any(String) } },
+      {
+        event: 'history_message',
+        data: { id: 'msg-2', role: 'assistant', content: 'Four.', createdAt: expect.any(String), thoughts: [{ subject: 'Thinking', description: 'Easy.' }] },
+      },
+      { event: 'history_done', data: { messageCount: 2, isStreaming: false }, id: expect.any(String) },
+    ]);
+  });
+
+  it('sends live status, thought, content and done events after history_done when the task is running', async () => {
+    const gate = heldReply('[live]');
+    const id = await api.createTask({ message: 'count [live]' });
+    const events = await api.stream(id, {
+      until: (event) => {
+        if (event.event === 'history_done') gate.open();
+        return false;
+      },
+    });
+    const historyDone = events.findIndex((event) => event.event === 'history_done');
+    expect(events[historyDone]?.data).toEqual({ messageCount: 1, isStreaming: true });
+    const live = events.slice(historyDone + 1);
+    expect(live.map((event) => event.event)).toEqual(['thought', ...WORDS.map(() => 'content'), 'content', 'done']);
+    expect(streamedText(live)).toBe(WORDS.join(''));
+    expect(live.at(-2)?.data).toEqual({ text: WORDS.join(''), isPartial: false });
+    expect(live.at(-1)?.data).toEqual({ finalResponse: WORDS.join('') });
+    // Every live event carries its sequence number, strictly increasing.
+    const seqs = ids(live);
+    expect(seqs).toHaveLength(live.length);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    expect(new Set(seqs).size).toBe(seqs.length);
+  });
+
+  it('frames each event as event line, single data line, then id line last when read raw', async () => {
+    const id = await api.createTask({ message: 'hello [raw]' });
+    await api.waitForStatus(id, 'completed');
+    for (const text of [await rawStream(id), await rawStream(id, '?after=0')]) {
+      const blocks = text.split('\n\n').filter((block) => block !== '');
+      expect(blocks.length).toBeGreaterThan(2);
+      for (const block of blocks) {
+        const lines = block.split('\n');
+        expect(lines[0]).toMatch(/^event: [a-z_]+$/);
+        expect(lines[1]).toMatch(/^data: \{.*\}$/);
+        expect(() => JSON.parse(lines[1]!.slice('data: '.length))).not.toThrow();
+        if (lines.length === 3) expect(lines[2]).toMatch(/^id: \d+$/);
+        else expect(lines).toHaveLength(2);
+      }
+    }
+    // Live events (as replayed with ?after=0) always carry an id.
+    const replayed = (await rawStream(id, '?after=0')).split('\n\n').filter((block) => block.startsWith('event: content') || block.startsWith('event: done'));
+    expect(replayed.length).toBeGreaterThan(0);
+    for (const block of replayed) expect(block.split('\n')).toHaveLength(3);
+  });
+
+  it('resumes after the given event without duplicates when reconnecting with Last-Event-ID', async () => {
+    fake.scenario('[resume-header]', () => ({ text: WORDS, delayMs: 30 }));
+    const id = await api.createTask({ message: 'count [resume-header]' });
+    let contents = 0;
+    const before = await api.stream(id, { until: (event) => event.event === 'content' && ++contents === 3 });
+    const lastId = before.at(-1)?.id;
+    expect(lastId).toMatch(/^\d+$/);
+    const after = await api.stream(id, { headers: { 'Last-Event-ID': lastId! } });
+    expect(after[0]?.event).toBe('history_done');
+    expect(after.filter((event) => event.event === 'history_message')).toEqual([]);
+    const resumed = liveEvents(after);
+    expect(Math.min(...ids(resumed))).toBe(Number(lastId) + 1);
+    // Before + after is exactly the task's event log from the first event the first connection saw live.
+    const full = liveEvents(await api.stream(id, { query: '?after=0' }));
+    const firstSeen = Number(liveEvents(before)[0]?.id);
+    expect([...liveEvents(before), ...resumed]).toEqual(full.filter((event) => Number(event.id) >= firstSeen));
+    expect(streamedText([...before, ...resumed])).toBe(WORDS.join(''));
+  });
+
+  it('resumes after the given event without duplicates when reconnecting with ?after=', async () => {
+    fake.scenario('[resume-query]', () => ({ text: WORDS, delayMs: 30 }));
+    const id = await api.createTask({ message: 'count [resume-query]' });
+    let contents = 0;
+    const before = await api.stream(id, { until: (event) => event.event === 'content' && ++contents === 5 });
+    const after = await api.stream(id, { query: `?after=${before.at(-1)?.id}` });
+    const full = liveEvents(await api.stream(id, { query: '?after=0' }));
+    const firstSeen = Number(liveEvents(before)[0]?.id);
+    expect([...liveEvents(before), ...liveEvents(after)]).toEqual(full.filter((event) => Number(event.id) >= firstSeen));
+    expect(full.at(-1)?.event).toBe('done');
+  });
+
+  it('replays only the events after the point when resuming a finished task', async () => {
+    const id = await api.createTask({ message: 'hello [resume-finished]' });
+    await api.waitForStatus(id, 'completed');
+    const full = liveEvents(await api.stream(id, { query: '?after=0' }));
+    const cut = Number(full[2]?.id);
+    const tail = await api.stream(id, { headers: { 'Last-Event-ID': String(cut) } });
+    expect(tail[0]).toEqual({ event: 'history_done', data: { messageCount: 2, isStreaming: false } });
+    expect(liveEvents(tail)).toEqual(full.filter((event) => Number(event.id) > cut));
+  });
+
+  it('sends identical events to every subscriber when several watch one task', async () => {
+    const gate = heldReply('[subscribers]');
+    const id = await api.createTask({ message: 'count [subscribers]' });
+    let ready = 0;
+    const streams = Array.from({ length: 4 }, () =>
+      api.stream(id, {
+        until: (event) => {
+          if (event.event === 'history_done' && ++ready === 4) gate.open();
+          return false;
+        },
+      }),
+    );
+    const results = await Promise.all(streams);
+    for (const events of results) {
+      expect(events).toEqual(results[0]);
+      expect(events.at(-1)?.event).toBe('done');
+    }
+    expect(streamedText(results[0]!)).toBe(WORDS.join(''));
+  });
+
+  it('keeps the task running to completion when the only subscriber disconnects', async () => {
+    fake.scenario('[disconnect]', () => ({ text: WORDS, delayMs: 30 }));
+    const id = await api.createTask({ message: 'count [disconnect]' });
+    const early = await api.stream(id, { until: (event) => event.event === 'content' });
+    expect(early.at(-1)?.event).toBe('content');
+    const task = await api.waitForStatus(id, ['completed', 'failed', 'cancelled']);
+    expect(task.status).toBe('completed');
+    expect(task.output?.content).toBe(WORDS.join(''));
+  });
+
+  it('ends the stream with an error event when the task fails', async () => {
+    fake.scenario('[stream-fail]', () => ({ error: { status: 503, message: 'overloaded' } }));
+    const id = await api.createTask({ message: 'hello [stream-fail]' });
+    const events = await api.stream(id);
+    expect(events.at(-1)).toMatchObject({ event: 'error', data: { code: 'MODEL_ERROR', message: expect.stringContaining('overloaded') } });
+  });
+
+  it('sends the events in between to a subscriber that connects mid-task', async () => {
+    fake.scenario('[mid-task]', () => ({ text: WORDS, delayMs: 40 }));
+    const id = await api.createTask({ message: 'count [mid-task]' });
+    await waitFor('some content', async () => (await api.getTask(id)).output?.content);
+    const events = await api.stream(id);
+    const historyDone = events.find((event) => event.event === 'history_done');
+    expect(historyDone?.data).toEqual({ messageCount: 2, isStreaming: true });
+    // The replayed partial assistant message plus the live rest add up to the whole answer.
+    const partial = events.find((event) => event.event === 'history_message' && (event.data as { role: string }).role === 'assistant');
+    const replayedText = (partial?.data as { content: string } | undefined)?.content ?? '';
+    expect(replayedText + streamedText(events)).toBe(WORDS.join(''));
+    expect(events.at(-1)).toEqual({ event: 'done', data: { finalResponse: WORDS.join('') }, id: expect.any(String) });
+  });
+});
