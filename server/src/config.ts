@@ -20,6 +20,8 @@ export interface Config {
   modelRetryDelayMs: number;
   modelMaxRetries: number;
   maxSteps: number;
+  /** How long an idle task keeps its in-memory secrets (follow-ups after that fail with SECRETS_LOST). */
+  secretsTtlMs: number;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -67,5 +69,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     modelRetryDelayMs: integer(env, 'CONCIERGE_MODEL_RETRY_DELAY_MS', 1000),
     modelMaxRetries: integer(env, 'CONCIERGE_MODEL_MAX_RETRIES', 2),
     maxSteps: integer(env, 'CONCIERGE_MAX_STEPS', 20),
+    secretsTtlMs: integer(env, 'CONCIERGE_SECRETS_TTL_MS', 3_600_000),
   };
 }

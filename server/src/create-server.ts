@@ -92,6 +92,7 @@ export async function createServer(config: Config, logger: Logger): Promise<Conc
     createRedactor: (values) => ({ redact: createRedactor(values).redact, stream: () => createStreamRedactor(values) }),
     resolveContext: identity.resolveContext,
     workspacesDir,
+    secretsTtlMs: config.secretsTtlMs,
     maxConcurrent: config.maxConcurrentTasks,
     maxSteps: config.maxSteps,
     maxRetries: config.modelMaxRetries,

@@ -32,6 +32,8 @@ export interface TaskRunnerOptions {
   /** Extra env and secrets for a task beyond its own (the widget end user's), merged under the task's. */
   resolveContext?(task: TaskRow): Promise<{ env: Record<string, string>; secrets: Record<string, string> }>;
   workspacesDir: string;
+  /** How long an idle task keeps its in-memory secrets for follow-ups. */
+  secretsTtlMs: number;
   maxConcurrent: number;
   maxSteps: number;
   maxRetries: number;
@@ -71,10 +73,21 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
   const queue: string[] = [];
   const queued = new Set<string>();
   const running = new Map<string, { controller: AbortController; done: Promise<void> }>();
-  const secrets = new Map<string, { values: Record<string, string>; unregister: () => void }>();
+  const secrets = new Map<string, { values: Record<string, string>; unregister: () => void; usedAt: number }>();
   let draining = false;
   const runnerId = randomUUID();
   let sweepTimer: NodeJS.Timeout | undefined;
+  // Secrets of idle tasks are dropped, so memory does not grow with every task ever created.
+  const secretsTimer = setInterval(() => {
+    const cutoff = Date.now() - options.secretsTtlMs;
+    for (const [taskId, entry] of secrets) {
+      if (entry.usedAt < cutoff && !running.has(taskId) && !queued.has(taskId)) {
+        entry.unregister();
+        secrets.delete(taskId);
+      }
+    }
+  }, Math.min(60_000, options.secretsTtlMs));
+  secretsTimer.unref();
 
   const workspaceDir = (taskId: string) => path.join(options.workspacesDir, taskId);
 
@@ -118,7 +131,7 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
     if (task.has_secrets && !secrets.has(taskId)) {
       await fail(
         task,
-        'The server restarted and this task’s secrets, which are kept in memory only, were lost. Create a new task with its secrets to continue.',
+        'This task’s secrets, which are kept in memory only, are gone (the server restarted, or the task was idle for longer than secrets are kept). Create a new task with its secrets to continue.',
         'SECRETS_LOST',
       );
       return;
@@ -130,7 +143,9 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
     logger.info({ taskId, status: 'running' }, 'task running');
     await events.append(taskId, 'status', { status: 'connecting' });
     const context = (await options.resolveContext?.(task)) ?? { env: {}, secrets: {} };
-    const taskSecrets = secrets.get(taskId)?.values ?? {};
+    const kept = secrets.get(taskId);
+    if (kept) kept.usedAt = Date.now();
+    const taskSecrets = kept?.values ?? {};
     const allSecrets = { ...context.secrets, ...taskSecrets };
     const env = { ...context.env, ...(task.env ? (JSON.parse(task.env) as Record<string, string>) : {}), ...allSecrets };
     const unregister = secretRegistry.add(Object.values(allSecrets));
@@ -224,7 +239,7 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
     setSecrets(taskId, values) {
       if (Object.keys(values).length === 0) return;
       secrets.get(taskId)?.unregister();
-      secrets.set(taskId, { values, unregister: secretRegistry.add(Object.values(values)) });
+      secrets.set(taskId, { values, unregister: secretRegistry.add(Object.values(values)), usedAt: Date.now() });
     },
     hasSecrets: (taskId) => secrets.has(taskId),
     async secretValues(task) {
@@ -271,6 +286,7 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
     async drain(timeoutMs) {
       draining = true;
       clearInterval(sweepTimer);
+      clearInterval(secretsTimer);
       const all = Promise.all([...running.values()].map((entry) => entry.done));
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<void>((resolve) => {
