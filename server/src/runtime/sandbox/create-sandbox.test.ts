@@ -26,7 +26,7 @@ function hostProcessesMatching(marker: string): string[] {
 
 function concierge_cgroups(): string[] {
   return ['/sys/fs/cgroup/pids', '/sys/fs/cgroup/cpu'].flatMap((dir) =>
-    existsSync(dir) ? readdirSync(dir).filter((name) => name.startsWith('concierge-')) : [],
+    existsSync(dir) ? readdirSync(dir).filter((name) => name.startsWith(`concierge-${process.pid}-`)) : [],
   );
 }
 

@@ -29,7 +29,8 @@ export interface CgroupSupport {
 type Controller = 'memory' | 'pids' | 'cpu';
 
 const CPU_PERIOD_US = 100_000;
-const GROUP_PREFIX = 'concierge-';
+// The server's pid in the name tells whose group it is (several servers or test workers on one host).
+const GROUP_PREFIX = `concierge-${process.pid}-`;
 
 interface GroupSpec {
   controller: Controller;
