@@ -160,6 +160,19 @@ describe('approvals (autoExecute=false)', () => {
     expect(again.body.error.code).toBe('NOT_FOUND');
   });
 
+  it('accepts exactly one decision when two approvals for the same call race', async () => {
+    const id = await api.createTask({ message: 'list files [approve-race]', autoExecute: false });
+    const call = await awaitApproval(id);
+    const answers = await Promise.all([
+      api.call('POST', `/tasks/${id}/tools/${call.callId}/approve`, { outcome: 'proceed_once' }),
+      api.call('POST', `/tasks/${id}/tools/${call.callId}/approve`, { outcome: 'cancel' }),
+    ]);
+    expect(answers.map((answer) => answer.status).sort()).toEqual([200, 404]);
+    await api.waitForStatus(id, 'completed');
+    const events = await api.stream(id, { query: '?after=0' });
+    expect(events.filter((event) => event.event === 'tool_result')).toHaveLength(1);
+  });
+
   it('answers 404 NOT_FOUND when the task is unknown', async () => {
     const response = await api.call('POST', '/tasks/00000000-0000-4000-8000-000000000000/tools/call_x/approve', { outcome: 'proceed_once' });
     expect(response.status).toBe(404);

@@ -105,6 +105,16 @@ describe('DELETE /api/v1/tasks/{id}', () => {
     expect((await api.getTask(id)).status).toBe('completed');
   });
 
+  it('cancels once and answers 409 to the other when two cancels race', async () => {
+    fake.scenario('[cancel-race]', () => ({ hang: true }));
+    const id = await api.createTask({ message: 'hello [cancel-race]' });
+    await waitFor('the model request', () => fake.requestsFor('[cancel-race]').length > 0);
+    const answers = await Promise.all([api.call('DELETE', `/tasks/${id}`), api.call('DELETE', `/tasks/${id}`)]);
+    expect(answers.map((answer) => answer.status).sort()).toEqual([200, 409]);
+    const events = await api.stream(id, { query: '?after=0' });
+    expect(events.filter((event) => event.event === 'status' && (event.data as { status: string }).status === 'cancelled')).toHaveLength(1);
+  });
+
   it('answers 404 NOT_FOUND when the task does not exist', async () => {
     const response = await api.call('DELETE', '/tasks/00000000-0000-4000-8000-000000000000');
     expect(response.status).toBe(404);

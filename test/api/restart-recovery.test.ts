@@ -77,6 +77,18 @@ describe('restart recovery', () => {
     expect(events.filter((event) => event.event === 'tool_call' && (event.data as { status: string }).status === 'awaiting_approval')).toHaveLength(1);
   });
 
+  it('finishes the task when the server is killed while a tool call is executing', async () => {
+    const id = await api.createTask({ message: 'run `sleep 1; echo slept` [restart-tool]' });
+    const seen = await api.stream(id, { query: '?after=0', until: (event) => event.event === 'tool_call' && (event.data as { status: string }).status === 'executing' });
+    expect(seen.at(-1)?.event).toBe('tool_call');
+    await server.kill('SIGKILL');
+    await server.restart();
+    const task = await api.waitForStatus(id, ['completed', 'failed', 'cancelled']);
+    expect(task.status).toBe('completed');
+    // The interrupted call was run again after the restart and its result reached the model.
+    expect(task.output?.toolCalls).toEqual([expect.objectContaining({ toolName: 'run_shell_command', status: 'success', output: expect.stringContaining('slept') })]);
+  });
+
   it('fails a task that has secrets with a plain reason when the server restarts mid-task', async () => {
     fake.scenario('[restart-secrets]', () => ({ hang: true }));
     const id = await api.createTask({ message: 'hello [restart-secrets]', secrets: { DB_PASSWORD: 'hunter2-hunter2' } });

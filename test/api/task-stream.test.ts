@@ -191,4 +191,30 @@ describe('GET /api/v1/tasks/{id}/stream', () => {
     expect(replayedText + streamedText(events)).toBe(WORDS.join(''));
     expect(events.at(-1)).toEqual({ event: 'done', data: { finalResponse: WORDS.join('') }, id: expect.any(String) });
   });
+
+  it('sends a :heartbeat comment after 15 s when the stream is idle', async () => {
+    const id = await api.createTask({ message: 'list files [heartbeat]', autoExecute: false });
+    await api.waitForStatus(id, 'awaiting_approval');
+    const controller = new AbortController();
+    const response = await fetch(api.api(`/tasks/${id}/stream`), { headers: api.auth, signal: controller.signal });
+    const reader = response.body!.getReader();
+    const decoder = new TextDecoder();
+    const opened = Date.now();
+    let text = '';
+    let heartbeatAfterMs: number | undefined;
+    while (heartbeatAfterMs === undefined && Date.now() - opened < 20_000) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+      if (text.includes(':heartbeat\n\n')) heartbeatAfterMs = Date.now() - opened;
+    }
+    controller.abort();
+    expect(heartbeatAfterMs).toBeGreaterThanOrEqual(14_000);
+    expect(heartbeatAfterMs).toBeLessThan(18_000);
+    // The heartbeat is its own block starting with ':', which line-based clients skip.
+    const blocks = text.split('\n\n').filter(Boolean);
+    expect(blocks.at(-1)).toBe(':heartbeat');
+    expect(blocks.slice(0, -1).every((block) => block.startsWith('event: '))).toBe(true);
+    await api.call('DELETE', `/tasks/${id}`);
+  }, 30_000);
 });
