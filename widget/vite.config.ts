@@ -14,6 +14,8 @@ function linkAppChunk(): Plugin {
       const app = Object.values(bundle).find((file) => file.type === 'chunk' && file.isEntry && file.name === 'app');
       const loader = bundle['concierge.js'];
       if (!app || !loader || loader.type !== 'chunk') this.error('concierge.js or the app chunk is missing');
+      // A build run inside Vitest (mode "test") would have defined the placeholder away: fail loudly.
+      if (!loader.code.includes(APP_FILE_PLACEHOLDER)) this.error(`${APP_FILE_PLACEHOLDER} is missing from concierge.js`);
       loader.code = loader.code.replaceAll(APP_FILE_PLACEHOLDER, JSON.stringify(`./${app.fileName}`));
     },
   };
@@ -24,9 +26,10 @@ function linkAppChunk(): Plugin {
  * `import.meta`) and the hashed app chunk it imports on demand. They share no module, so no shared
  * chunk appears; scripts/check-size.ts enforces that and the size budget.
  */
-export default defineConfig({
+export default defineConfig(({ mode }) => ({
   oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
-  define: process.env.VITEST ? { __CONCIERGE_APP_FILE__: '"./app.js"' } : {},
+  // Only Vitest's own transform (mode "test") gets a fixed name: a build started from a test must link the real chunk.
+  define: mode === 'test' ? { __CONCIERGE_APP_FILE__: '"./app.js"' } : {},
   plugins: [linkAppChunk()],
   build: {
     target: 'es2020',
@@ -50,4 +53,4 @@ export default defineConfig({
     environment: 'jsdom',
     include: ['src/**/*.test.{ts,tsx}'],
   },
-});
+}));

@@ -55,6 +55,7 @@ function start(global: ConciergeGlobal): void {
   for (const name in properties) hostElement.style.setProperty(name, properties[name]!, 'important');
   hostElement.setAttribute('data-scheme', config.theme?.colorScheme ?? 'light');
   hostElement.setAttribute('data-position', config.position === 'bottom-left' ? 'bottom-left' : 'bottom-right');
+  if (config.inline) hostElement.setAttribute('data-inline', '');
   const shadow = hostElement.attachShadow({ mode: 'open' });
   adoptStyles(shadow, baseCss);
 

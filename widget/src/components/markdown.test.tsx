@@ -39,6 +39,13 @@ describe('renderMarkdown', () => {
     expect(host.querySelector('pre b')).toBeNull();
   });
 
+  it('keeps intraword underscores inside _emphasis_ when a word like CONCIERGE_MODEL sits in it', () => {
+    const host = toHtml('_(set CONCIERGE_MODEL for a real one)_ and snake_case_name stays');
+    expect(host.querySelector('em')?.textContent).toBe('(set CONCIERGE_MODEL for a real one)');
+    expect(host.querySelectorAll('em')).toHaveLength(1);
+    expect(host.textContent).toContain('snake_case_name stays');
+  });
+
   it('treats an unclosed fence as code while a reply is still streaming', () => {
     const host = toHtml('Look:\n```\nline 1\nline 2');
     expect(host.querySelector('pre code')?.textContent).toBe('line 1\nline 2');

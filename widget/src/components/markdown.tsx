@@ -20,7 +20,7 @@ export function toSafeHref(raw: string): string | null {
 }
 
 const INLINE =
-  /`([^`\n]+)`|\[([^\]\n]+)\]\(([^()\s]+)\)|\*\*(?=\S)([^*\n]+?)\*\*|__(?=\S)([^_\n]+?)__|\*(?=\S)([^*\n]+?)\*|(?<![\p{L}\p{N}])_(?=\S)([^_\n]+?)_(?![\p{L}\p{N}])|~~(?=\S)([^~\n]+?)~~|\b(https?:\/\/[^\s<>"]*[^\s<>".,:;!?)\]'])/gu;
+  /`([^`\n]+)`|\[([^\]\n]+)\]\(([^()\s]+)\)|\*\*(?=\S)([^*\n]+?)\*\*|__(?=\S)([^_\n]+?)__|\*(?=\S)([^*\n]+?)\*|(?<![\p{L}\p{N}])_(?=\S)((?:[^_\n]|_(?=[\p{L}\p{N}]))+?)(?<=\S)_(?![\p{L}\p{N}])|~~(?=\S)([^~\n]+?)~~|\b(https?:\/\/[^\s<>"]*[^\s<>".,:;!?)\]'])/gu;
 
 function link(href: string | null, children: ComponentChildren, key: number): VNode | ComponentChildren {
   if (!href) return children;

@@ -27,6 +27,8 @@ export function MessageList({ model, greeting }: { model: ChatModel; greeting: s
   const finished = streaming ? state.messages.slice(0, -1) : state.messages;
   const onApprove = model.approve;
   const working = state.phase === 'working' || state.phase === 'sending';
+  // Read here (not only in DownloadList) so the list re-renders, and stays pinned, when files appear.
+  const hasDownloads = model.downloads.value.length > 0;
 
   return (
     <div
@@ -65,7 +67,7 @@ export function MessageList({ model, greeting }: { model: ChatModel; greeting: s
         <p class="cc-status cc-error">{t('failed', { message: state.error?.message || state.error?.code || '' })}</p>
       )}
       {state.phase === 'cancelled' && <p class="cc-status">{t('cancelled')}</p>}
-      {!working && state.phase !== 'awaiting_approval' && <DownloadList model={model} />}
+      {hasDownloads && !working && state.phase !== 'awaiting_approval' && <DownloadList model={model} />}
     </div>
   );
 }

@@ -52,7 +52,12 @@ export function ToolCallCard({ call, decision, t, onApprove }: ToolCallCardProps
                 key={outcome}
                 type="button"
                 class={outcome === 'cancel' ? 'cc-button cc-secondary' : 'cc-button'}
-                onClick={() => onApprove(call.callId, outcome)}
+                onClick={(event) => {
+                  const root = event.currentTarget.getRootNode() as ShadowRoot | Document;
+                  onApprove(call.callId, outcome);
+                  // These buttons go away: keep keyboard users in the composer (on Stop while the agent works).
+                  (root.querySelector<HTMLElement>('.cc-stop') ?? root.querySelector<HTMLElement>('.cc-input'))?.focus();
+                }}
               >
                 {t(OUTCOME_LABELS[outcome])}
               </button>
