@@ -7,6 +7,7 @@ import type { TaskEventLog } from '../events/task-event-log.ts';
 import type { Logger } from '../logging/logger.ts';
 import { secretRegistry } from '../logging/secret-registry.ts';
 import { type ProjectConfig, toSandboxLimits } from '../services/projects/project-config.ts';
+import { buildHistory } from '../services/tasks/build-history.ts';
 import type { ProjectsRepository } from '../store/projects-repository.ts';
 import type { TaskRow, TasksRepository } from '../store/tasks-repository.ts';
 import { type AgentState, createAgentState } from './agent/agent-state.ts';
@@ -194,7 +195,10 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
       const text = state.turnText;
       state.turnText = '';
       state.steps = 0;
-      await tasks.update(taskId, { state: JSON.stringify(state), message_count: task.message_count + 1 });
+      // messageCount is what history shows: a model that failed at once left no assistant message; a completed turn always has one.
+      const { messages } = buildHistory(await events.list(taskId));
+      const answerPending = result.kind === 'completed' && messages.at(-1)?.role !== 'assistant';
+      await tasks.update(taskId, { state: JSON.stringify(state), message_count: messages.length + (answerPending ? 1 : 0) });
       if (result.kind === 'completed') {
         if (await finish(task, 'completed', null)) {
           await events.append(taskId, 'content', { text, isPartial: false });

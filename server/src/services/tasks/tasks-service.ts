@@ -233,7 +233,7 @@ export function createTasksService(deps: {
           error: null,
           completed_at: null,
           last_activity_at: now,
-          message_count: row.message_count + 1,
+          message_count: history.messages.length + 1,
           state: JSON.stringify(state),
         });
         runner.schedule(id);
@@ -289,7 +289,9 @@ export function createTasksService(deps: {
         state.announced = [];
         state.turnText = '';
         state.steps = 0;
-        await tasks.update(id, { status: 'cancelled', completed_at: now, last_activity_at: now, state: JSON.stringify(state), runner_id: null });
+        // A cancelled turn may have streamed part of an answer: count what history shows.
+        const messageCount = buildHistory(await events.list(id)).messages.length;
+        await tasks.update(id, { status: 'cancelled', completed_at: now, last_activity_at: now, message_count: messageCount, state: JSON.stringify(state), runner_id: null });
         await events.append(id, 'status', { status: 'cancelled' });
         logger.info({ taskId: id, status: 'cancelled' }, 'task cancelled');
       });
