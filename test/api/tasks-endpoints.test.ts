@@ -216,6 +216,28 @@ describe('GET /api/v1/tasks', () => {
   });
 });
 
+describe('messageCount', () => {
+  it('equals the number of history messages when a task failed, was cancelled or completed', async () => {
+    const counter = createApiClient(server.url, (await server.createApiKey('counting')).key);
+    fake.scenario('[count-failed]', () => ({ error: { status: 400, message: 'bad request' } }));
+    fake.scenario('[count-cancelled]', () => ({ text: Array.from({ length: 100 }, (_, index) => `w${index} `), delayMs: 30 }));
+    const failed = await counter.createTask({ message: 'hello [count-failed]' });
+    const completed = await counter.createTask({ message: 'hello [count-completed]' });
+    const cancelled = await counter.createTask({ message: 'hello [count-cancelled]' });
+    await counter.stream(cancelled, { until: (event) => event.event === 'content' });
+    await counter.call('DELETE', `/tasks/${cancelled}`);
+    await counter.waitForStatus(failed, 'failed');
+    await counter.waitForStatus(completed, 'completed');
+    const list = (await counter.call('GET', '/tasks')).body.data as Array<{ id: string; messageCount: number }>;
+    const counts: Record<string, [number, number]> = {};
+    for (const [name, id] of Object.entries({ failed, completed, cancelled })) {
+      const history = (await counter.call('GET', `/tasks/${id}/history`)).body.data.messages.length;
+      counts[name] = [list.find((task) => task.id === id)!.messageCount, history];
+    }
+    expect(counts).toEqual({ failed: [1, 1], completed: [2, 2], cancelled: [2, 2] });
+  });
+});
+
 describe('GET /api/v1/tasks/{id}/history', () => {
   it('returns the conversation in order with tool calls and their output when the task is finished', async () => {
     fake.scenario('[history]', (_request, index) =>
