@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiClient, createApiClient } from '../support/api-client.ts';
-import { type FakeModel, messageText, startFakeModel } from '../support/fake-model.ts';
+import { createGate, type FakeModel, messageText, startFakeModel } from '../support/fake-model.ts';
 import { type SpawnedConcierge, spawnConcierge } from '../support/spawn-concierge.ts';
 import { waitFor } from '../support/wait-for.ts';
 
@@ -121,3 +121,40 @@ describe('DELETE /api/v1/tasks/{id}', () => {
     expect(response.body.error.code).toBe('NOT_FOUND');
   });
 });
+
+describe('DELETE /api/v1/tasks/{id} on a queued task', () => {
+  let single: SpawnedConcierge;
+  let queuedApi: ApiClient;
+
+  beforeAll(async () => {
+    // One agent loop at a time, so a second task waits in the queue as pending.
+    single = await spawnConcierge({ llmBaseUrl: fake.url, env: { CONCIERGE_MAX_CONCURRENT_TASKS: '1' } });
+    queuedApi = createApiClient(single.url, (await single.createApiKey()).key);
+  });
+
+  afterAll(async () => {
+    await single?.stop();
+  });
+
+  it('cancels the task before it ever runs when it is still pending in the queue', async () => {
+    const gate = createGate();
+    fake.scenario('[queue-first]', async () => {
+      await gate.promise;
+      return { text: 'First done.' };
+    });
+    const first = await queuedApi.createTask({ message: 'hello [queue-first]' });
+    const queued = await queuedApi.createTask({ message: 'hello [queue-second]' });
+    await waitFor('the first model request', () => fake.requestsFor('[queue-first]').length > 0);
+    expect((await queuedApi.getTask(queued)).status).toBe('pending');
+    const stream = queuedApi.stream(queued);
+    const response = await queuedApi.call('DELETE', `/tasks/${queued}`);
+    expect(response.status).toBe(200);
+    expect((await stream).at(-1)).toEqual({ event: 'status', data: { status: 'cancelled' }, id: expect.any(String) });
+    gate.open();
+    await queuedApi.waitForStatus(first, 'completed');
+    // The queue moved on without running the cancelled task.
+    expect((await queuedApi.getTask(queued)).status).toBe('cancelled');
+    expect(fake.requestsFor('[queue-second]')).toHaveLength(0);
+  });
+});
+
