@@ -133,7 +133,12 @@ export async function spawnConcierge(options: { llmBaseUrl?: string; env?: Recor
       run.once('close', (code) => resolve({ code, stdout, stderr }));
     });
 
-  await start();
+  try {
+    await start();
+  } catch (error) {
+    await fs.rm(dataDir, { recursive: true, force: true });
+    throw error;
+  }
   return {
     url,
     dataDir,
