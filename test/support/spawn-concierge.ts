@@ -11,6 +11,12 @@ const CLI_ARGS = ['--import', 'tsx', 'server/src/cli/main.ts'];
 const HEALTH_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 15_000;
 
+// Servers still running when the test process exits (a crash, a timeout) are killed with it.
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 /** What a finished CLI run printed and how it exited. */
 export interface CliResult {
   code: number | null;
@@ -111,6 +117,9 @@ export async function spawnConcierge(options: { llmBaseUrl?: string; env?: Recor
 
   const start = async () => {
     child = spawn(process.execPath, [...CLI_ARGS, 'serve'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const started = child;
+    running.add(started);
+    started.once('exit', () => running.delete(started));
     collectLines(child.stdout, lines);
     collectLines(child.stderr, lines);
     await waitForHealth(url, child, lines);
