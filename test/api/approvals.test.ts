@@ -223,7 +223,7 @@ describe('project toolPolicies (projects apply)', () => {
     const events = await policed.stream(id, { query: '?after=0' });
     expect(ofType(events, 'tool_call').map((data) => data.status)).toEqual(['rejected']);
     expect(ofType(events, 'tool_result')).toEqual([expect.objectContaining({ toolName: 'run_shell_command', status: 'rejected', output: expect.stringMatching(/policy/i) })]);
-    expect(toolMessages(fake.requestsFor('[policy-deny]')[1])).toEqual([expect.stringMatching(/policy does not allow/i)]);
+    expect(toolMessages(fake.requestsFor('[policy-deny]')[1])).toEqual([expect.stringMatching(/policy denies the tool/i)]);
     expect(fake.requestsFor('[policy-deny]')).toHaveLength(2);
     expect(events.at(-1)?.event).toBe('done');
   });

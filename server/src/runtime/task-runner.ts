@@ -163,6 +163,11 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
       const tools = new Map(options.tools);
       for (const definition of mcp?.tools ?? []) tools.set(definition.name, definition);
       const unavailable = (mcp?.failures ?? []).map((failure) => `${failure.server} (${failure.reason})`).join('; ');
+      if (task.status === 'running') {
+        // A server stopped in the middle of this turn: its partial text was streamed but not saved.
+        // Reset the message to the text of the saved steps, so the re-run step is not shown twice.
+        await events.append(taskId, 'content', { text: state.turnText, isPartial: false });
+      }
       await events.append(taskId, 'status', {
         status: 'processing',
         ...(unavailable ? { message: redactor.redact(`Some tools are unavailable: ${unavailable}`) } : {}),

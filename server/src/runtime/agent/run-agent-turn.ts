@@ -182,7 +182,7 @@ export async function runAgentTurn(state: AgentState, options: AgentTurnOptions)
       let result: { status: 'success' | 'error' | 'rejected'; output: string };
       if (gate === 'deny') {
         await options.emit('tool_call', { callId, toolName, status: 'rejected', args });
-        result = { status: 'rejected', output: `The project's policy does not allow the tool "${toolName}".` };
+        result = { status: 'rejected', output: `The project's policy denies the tool "${toolName}"; it was not run.` };
       } else if (decision === 'cancel') {
         result = { status: 'rejected', output: 'The user declined to run this tool call. Do not retry it; continue without it.' };
       } else if (gate === 'ask' && !decision) {
