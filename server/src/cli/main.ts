@@ -1,7 +1,6 @@
 import fs from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.ts';
-import { createServer } from '../create-server.ts';
 import { AppError } from '../errors/app-error.ts';
 import { createLogger } from '../logging/logger.ts';
 import { SandboxUnavailableError } from '../runtime/sandbox/sandbox-unavailable-error.ts';
@@ -40,6 +39,8 @@ async function withDatabase<T>(work: (db: Awaited<ReturnType<typeof openDatabase
 
 async function serve(): Promise<void> {
   const config = loadConfig();
+  // Loaded here so the short commands (keys, apps, projects) start without the agent runtime.
+  const { createServer } = await import('../create-server.ts');
   const logger = createLogger({ level: config.logLevel });
   const server = await createServer(config, logger);
   const url = await server.listen();
