@@ -1,24 +1,11 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { type ApiClient, createApiClient, type StreamedEvent } from '../support/api-client.ts';
-import { type FakeChatRequest, type FakeModel, messageText, startFakeModel } from '../support/fake-model.ts';
-import { type SpawnedConcierge, spawnConcierge } from '../support/spawn-concierge.ts';
+import { type FakeChatRequest, messageText, } from '../support/fake-model.ts';
+import { useApiServer } from '../support/use-api-server.ts';
 
-let fake: FakeModel;
-let server: SpawnedConcierge;
-let api: ApiClient;
-
-beforeAll(async () => {
-  fake = await startFakeModel();
-  server = await spawnConcierge({ llmBaseUrl: fake.url });
-  api = createApiClient(server.url, (await server.createApiKey()).key);
-});
-
-afterAll(async () => {
-  await server?.stop();
-  await fake?.close();
-});
+const ctx = useApiServer();
 
 /** Tool messages (results) the model received in a request. */
 function toolMessages(request: FakeChatRequest | undefined): string[] {
@@ -26,7 +13,7 @@ function toolMessages(request: FakeChatRequest | undefined): string[] {
 }
 
 /** Waits until the task waits for an approval; returns the (single) pending call. */
-async function awaitApproval(id: string, client: ApiClient = api): Promise<{ callId: string; toolName: string; args: Record<string, unknown> }> {
+async function awaitApproval(id: string, client: ApiClient = ctx.api): Promise<{ callId: string; toolName: string; args: Record<string, unknown> }> {
   const task = await client.waitForStatus(id, ['awaiting_approval', 'completed', 'failed', 'cancelled']);
   expect(task.status).toBe('awaiting_approval');
   expect(task.pendingApprovals).toHaveLength(1);
@@ -37,63 +24,63 @@ const ofType = (events: StreamedEvent[], type: string) => events.filter((event) 
 
 describe('approvals (autoExecute=false)', () => {
   it('announces tool_call awaiting_approval and lists pendingApprovals when autoExecute is false', async () => {
-    const id = await api.createTask({ message: 'list files [approve-pending]', autoExecute: false });
-    const events = await api.stream(id, { query: '?after=0', until: (event) => event.event === 'tool_call' });
+    const id = await ctx.api.createTask({ message: 'list files [approve-pending]', autoExecute: false });
+    const events = await ctx.api.stream(id, { query: '?after=0', until: (event) => event.event === 'tool_call' });
     const call = events.at(-1)?.data as { callId: string };
     expect(events.at(-1)).toEqual({
       event: 'tool_call',
       data: { callId: expect.any(String), toolName: 'list_directory', status: 'awaiting_approval', args: { path: '.' } },
       id: expect.any(String),
     });
-    const task = await api.waitForStatus(id, 'awaiting_approval');
+    const task = await ctx.api.waitForStatus(id, 'awaiting_approval');
     expect(task.pendingApprovals).toEqual([{ callId: call.callId, toolName: 'list_directory', args: { path: '.' } }]);
     expect(task.output?.toolCalls).toEqual([{ callId: call.callId, toolName: 'list_directory', status: 'awaiting_approval', args: { path: '.' } }]);
     // Nothing ran: the model has not been asked again.
-    expect(fake.requestsFor('[approve-pending]')).toHaveLength(1);
-    await api.call('DELETE', `/tasks/${id}`);
+    expect(ctx.fake.requestsFor('[approve-pending]')).toHaveLength(1);
+    await ctx.api.call('DELETE', `/tasks/${id}`);
   });
 
   it('runs the tool and finishes the task when the call is approved with proceed_once', async () => {
-    const id = await api.createTask({ message: 'list files [approve-once]', autoExecute: false });
+    const id = await ctx.api.createTask({ message: 'list files [approve-once]', autoExecute: false });
     const call = await awaitApproval(id);
-    const response = await api.call('POST', `/tasks/${id}/tools/${call.callId}/approve`, { outcome: 'proceed_once' });
+    const response = await ctx.api.call('POST', `/tasks/${id}/tools/${call.callId}/approve`, { outcome: 'proceed_once' });
     expect(response.status).toBe(200);
     expect(response.body).toEqual({ success: true, data: { approved: true } });
-    const events = await api.stream(id, { query: `?after=0` });
+    const events = await ctx.api.stream(id, { query: `?after=0` });
     expect(ofType(events, 'tool_call').map((data) => data.status)).toEqual(['awaiting_approval', 'executing']);
     expect(ofType(events, 'tool_result')).toEqual([expect.objectContaining({ callId: call.callId, status: 'success', output: expect.stringContaining('downloads') })]);
     expect(events.at(-1)?.event).toBe('done');
-    const task = await api.getTask(id);
+    const task = await ctx.api.getTask(id);
     expect(task.status).toBe('completed');
     expect(task).not.toHaveProperty('pendingApprovals');
-    expect(toolMessages(fake.requestsFor('[approve-once]')[1])[0]).toContain('downloads');
+    expect(toolMessages(ctx.fake.requestsFor('[approve-once]')[1])[0]).toContain('downloads');
   });
 
   it('asks again for the next call of the same tool when the first was approved with proceed_once', async () => {
-    fake.scenario('[approve-once-twice]', (_request, index) =>
+    ctx.fake.scenario('[approve-once-twice]', (_request, index) =>
       index < 2 ? { toolCalls: [{ name: 'list_directory', args: { path: index === 0 ? '.' : 'uploads' } }] } : { text: 'Listed twice.' },
     );
-    const id = await api.createTask({ message: 'hello [approve-once-twice]', autoExecute: false });
+    const id = await ctx.api.createTask({ message: 'hello [approve-once-twice]', autoExecute: false });
     const first = await awaitApproval(id);
-    await api.call('POST', `/tasks/${id}/tools/${first.callId}/approve`, { outcome: 'proceed_once' });
+    await ctx.api.call('POST', `/tasks/${id}/tools/${first.callId}/approve`, { outcome: 'proceed_once' });
     const second = await awaitApproval(id);
     expect(second).toEqual({ callId: expect.any(String), toolName: 'list_directory', args: { path: 'uploads' } });
     expect(second.callId).not.toBe(first.callId);
-    await api.call('DELETE', `/tasks/${id}`);
+    await ctx.api.call('DELETE', `/tasks/${id}`);
   });
 
   it('runs later calls of the same tool without asking when the first was approved with proceed_always', async () => {
-    fake.scenario('[approve-always]', (_request, index) =>
+    ctx.fake.scenario('[approve-always]', (_request, index) =>
       index < 3 ? { toolCalls: [{ name: 'list_directory', args: { path: '.' }, id: `call_always_${index}` }] } : { text: 'Listed three times.' },
     );
-    const id = await api.createTask({ message: 'hello [approve-always]', autoExecute: false });
+    const id = await ctx.api.createTask({ message: 'hello [approve-always]', autoExecute: false });
     const first = await awaitApproval(id);
     expect(first.callId).toBe('call_always_0');
-    const response = await api.call('POST', `/tasks/${id}/tools/${first.callId}/approve`, { outcome: 'proceed_always' });
+    const response = await ctx.api.call('POST', `/tasks/${id}/tools/${first.callId}/approve`, { outcome: 'proceed_always' });
     expect(response.body).toEqual({ success: true, data: { approved: true } });
-    const task = await api.waitForStatus(id, ['completed', 'awaiting_approval', 'failed']);
+    const task = await ctx.api.waitForStatus(id, ['completed', 'awaiting_approval', 'failed']);
     expect(task.status).toBe('completed');
-    const events = await api.stream(id, { query: '?after=0' });
+    const events = await ctx.api.stream(id, { query: '?after=0' });
     expect(ofType(events, 'tool_call').map((data) => [data.callId, data.status])).toEqual([
       ['call_always_0', 'awaiting_approval'],
       ['call_always_0', 'executing'],
@@ -104,31 +91,31 @@ describe('approvals (autoExecute=false)', () => {
   });
 
   it('still asks for a different tool when another tool was approved with proceed_always', async () => {
-    fake.scenario('[approve-always-other]', (_request, index) => {
+    ctx.fake.scenario('[approve-always-other]', (_request, index) => {
       if (index === 0) return { toolCalls: [{ name: 'list_directory', args: { path: '.' } }] };
       if (index === 1) return { toolCalls: [{ name: 'write_file', args: { path: 'downloads/a.txt', content: 'a' } }] };
       return { text: 'Done.' };
     });
-    const id = await api.createTask({ message: 'hello [approve-always-other]', autoExecute: false });
+    const id = await ctx.api.createTask({ message: 'hello [approve-always-other]', autoExecute: false });
     const first = await awaitApproval(id);
-    await api.call('POST', `/tasks/${id}/tools/${first.callId}/approve`, { outcome: 'proceed_always' });
+    await ctx.api.call('POST', `/tasks/${id}/tools/${first.callId}/approve`, { outcome: 'proceed_always' });
     const second = await awaitApproval(id);
     expect(second.toolName).toBe('write_file');
-    await api.call('DELETE', `/tasks/${id}`);
+    await ctx.api.call('DELETE', `/tasks/${id}`);
   });
 
   it('rejects the call, tells the model the user declined and goes on when the outcome is cancel', async () => {
-    const id = await api.createTask({ message: 'list files [approve-cancel]', autoExecute: false });
+    const id = await ctx.api.createTask({ message: 'list files [approve-cancel]', autoExecute: false });
     const call = await awaitApproval(id);
-    const response = await api.call('POST', `/tasks/${id}/tools/${call.callId}/approve`, { outcome: 'cancel' });
+    const response = await ctx.api.call('POST', `/tasks/${id}/tools/${call.callId}/approve`, { outcome: 'cancel' });
     expect(response.status).toBe(200);
     expect(response.body).toEqual({ success: true, data: { approved: false } });
-    const task = await api.waitForStatus(id, ['completed', 'failed']);
+    const task = await ctx.api.waitForStatus(id, ['completed', 'failed']);
     expect(task.status).toBe('completed');
-    const events = await api.stream(id, { query: '?after=0' });
+    const events = await ctx.api.stream(id, { query: '?after=0' });
     expect(ofType(events, 'tool_result')).toEqual([expect.objectContaining({ callId: call.callId, status: 'rejected', output: expect.stringMatching(/declined/i) })]);
     // The model was asked again with a tool message saying the user declined, and answered.
-    const requests = fake.requestsFor('[approve-cancel]');
+    const requests = ctx.fake.requestsFor('[approve-cancel]');
     expect(requests).toHaveLength(2);
     expect(toolMessages(requests[1])).toEqual([expect.stringMatching(/user declined/i)]);
     expect(task.output?.content).toContain('you declined it');
@@ -136,45 +123,45 @@ describe('approvals (autoExecute=false)', () => {
   });
 
   it('answers 400 VALIDATION_ERROR when the outcome is not one of the three', async () => {
-    const id = await api.createTask({ message: 'list files [approve-bad]', autoExecute: false });
+    const id = await ctx.api.createTask({ message: 'list files [approve-bad]', autoExecute: false });
     const call = await awaitApproval(id);
     for (const body of [{ outcome: 'yes' }, {}, { outcome: 1 }]) {
-      const response = await api.call('POST', `/tasks/${id}/tools/${call.callId}/approve`, body);
+      const response = await ctx.api.call('POST', `/tasks/${id}/tools/${call.callId}/approve`, body);
       expect(response.status).toBe(400);
       expect(response.body).toEqual({ success: false, error: { code: 'VALIDATION_ERROR', message: expect.stringContaining('outcome') } });
     }
-    expect((await api.getTask(id)).status).toBe('awaiting_approval');
-    await api.call('DELETE', `/tasks/${id}`);
+    expect((await ctx.api.getTask(id)).status).toBe('awaiting_approval');
+    await ctx.api.call('DELETE', `/tasks/${id}`);
   });
 
   it('answers 404 NOT_FOUND when the callId is unknown or already decided', async () => {
-    const id = await api.createTask({ message: 'list files [approve-unknown]', autoExecute: false });
+    const id = await ctx.api.createTask({ message: 'list files [approve-unknown]', autoExecute: false });
     const call = await awaitApproval(id);
-    const unknown = await api.call('POST', `/tasks/${id}/tools/call_does_not_exist/approve`, { outcome: 'proceed_once' });
+    const unknown = await ctx.api.call('POST', `/tasks/${id}/tools/call_does_not_exist/approve`, { outcome: 'proceed_once' });
     expect(unknown.status).toBe(404);
     expect(unknown.body).toEqual({ success: false, error: { code: 'NOT_FOUND', message: expect.stringContaining('call_does_not_exist') } });
-    await api.call('POST', `/tasks/${id}/tools/${call.callId}/approve`, { outcome: 'proceed_once' });
-    await api.waitForStatus(id, 'completed');
-    const again = await api.call('POST', `/tasks/${id}/tools/${call.callId}/approve`, { outcome: 'proceed_once' });
+    await ctx.api.call('POST', `/tasks/${id}/tools/${call.callId}/approve`, { outcome: 'proceed_once' });
+    await ctx.api.waitForStatus(id, 'completed');
+    const again = await ctx.api.call('POST', `/tasks/${id}/tools/${call.callId}/approve`, { outcome: 'proceed_once' });
     expect(again.status).toBe(404);
     expect(again.body.error.code).toBe('NOT_FOUND');
   });
 
   it('accepts exactly one decision when two approvals for the same call race', async () => {
-    const id = await api.createTask({ message: 'list files [approve-race]', autoExecute: false });
+    const id = await ctx.api.createTask({ message: 'list files [approve-race]', autoExecute: false });
     const call = await awaitApproval(id);
     const answers = await Promise.all([
-      api.call('POST', `/tasks/${id}/tools/${call.callId}/approve`, { outcome: 'proceed_once' }),
-      api.call('POST', `/tasks/${id}/tools/${call.callId}/approve`, { outcome: 'cancel' }),
+      ctx.api.call('POST', `/tasks/${id}/tools/${call.callId}/approve`, { outcome: 'proceed_once' }),
+      ctx.api.call('POST', `/tasks/${id}/tools/${call.callId}/approve`, { outcome: 'cancel' }),
     ]);
     expect(answers.map((answer) => answer.status).sort()).toEqual([200, 404]);
-    await api.waitForStatus(id, 'completed');
-    const events = await api.stream(id, { query: '?after=0' });
+    await ctx.api.waitForStatus(id, 'completed');
+    const events = await ctx.api.stream(id, { query: '?after=0' });
     expect(events.filter((event) => event.event === 'tool_result')).toHaveLength(1);
   });
 
   it('answers 404 NOT_FOUND when the task is unknown', async () => {
-    const response = await api.call('POST', '/tasks/00000000-0000-4000-8000-000000000000/tools/call_x/approve', { outcome: 'proceed_once' });
+    const response = await ctx.api.call('POST', '/tasks/00000000-0000-4000-8000-000000000000/tools/call_x/approve', { outcome: 'proceed_once' });
     expect(response.status).toBe(404);
     expect(response.body.error.code).toBe('NOT_FOUND');
   });
@@ -184,7 +171,7 @@ describe('project toolPolicies (projects apply)', () => {
   let policed: ApiClient;
 
   beforeAll(async () => {
-    const file = path.join(server.dataDir, 'projects.json');
+    const file = path.join(ctx.server.dataDir, 'projects.json');
     await fs.writeFile(
       file,
       JSON.stringify({
@@ -193,10 +180,10 @@ describe('project toolPolicies (projects apply)', () => {
         },
       }),
     );
-    const applied = await server.cli(['projects', 'apply', file, '--json']);
+    const applied = await ctx.server.cli(['projects', 'apply', file, '--json']);
     expect(applied.code).toBe(0);
     expect(JSON.parse(applied.stdout)).toEqual({ projects: ['policed'] });
-    policed = createApiClient(server.url, (await server.createApiKey('policed')).key);
+    policed = createApiClient(ctx.server.url, (await ctx.server.createApiKey('policed')).key);
   });
 
   it('runs the tool without asking when its policy is allow', async () => {
@@ -223,8 +210,8 @@ describe('project toolPolicies (projects apply)', () => {
     const events = await policed.stream(id, { query: '?after=0' });
     expect(ofType(events, 'tool_call').map((data) => data.status)).toEqual(['rejected']);
     expect(ofType(events, 'tool_result')).toEqual([expect.objectContaining({ toolName: 'run_shell_command', status: 'rejected', output: expect.stringMatching(/policy/i) })]);
-    expect(toolMessages(fake.requestsFor('[policy-deny]')[1])).toEqual([expect.stringMatching(/policy denies the tool/i)]);
-    expect(fake.requestsFor('[policy-deny]')).toHaveLength(2);
+    expect(toolMessages(ctx.fake.requestsFor('[policy-deny]')[1])).toEqual([expect.stringMatching(/policy denies the tool/i)]);
+    expect(ctx.fake.requestsFor('[policy-deny]')).toHaveLength(2);
     expect(events.at(-1)?.event).toBe('done');
   });
 

@@ -1,24 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ApiClient, createApiClient, type StreamedEvent, streamedText } from '../support/api-client.ts';
-import { createGate, type FakeModel, messageText, startFakeModel } from '../support/fake-model.ts';
-import { type SpawnedConcierge, spawnConcierge } from '../support/spawn-concierge.ts';
+import { describe, expect, it } from 'vitest';
+import { type StreamedEvent, streamedText } from '../support/api-client.ts';
+import { createGate, messageText, } from '../support/fake-model.ts';
+import { useApiServer } from '../support/use-api-server.ts';
 
 const TASKS = 50;
 
-let fake: FakeModel;
-let server: SpawnedConcierge;
-let api: ApiClient;
-
-beforeAll(async () => {
-  fake = await startFakeModel();
-  server = await spawnConcierge({ llmBaseUrl: fake.url });
-  api = createApiClient(server.url, (await server.createApiKey('concurrency')).key);
-});
-
-afterAll(async () => {
-  await server?.stop();
-  await fake?.close();
-});
+const ctx = useApiServer();
 
 const answerFor = (index: number) => Array.from({ length: 10 }, (_, chunk) => `t${index}c${chunk} `);
 
@@ -32,7 +19,7 @@ describe('50 concurrent tasks', () => {
   it('completes every task and every stream with its own content when 50 tasks run at once', async () => {
     // Every reply waits until all 50 streams are subscribed, so all 50 follow their task live at once.
     const allSubscribed = createGate();
-    fake.scenario('[concurrent]', async (request) => {
+    ctx.fake.scenario('[concurrent]', async (request) => {
       await allSubscribed.promise;
       const index = Number(/task (\d+)/.exec(messageText(request.messages.find((message) => message.role === 'user')))?.[1]);
       return { reasoning: `Task ${index}.`, text: answerFor(index), delayMs: 10 };
@@ -40,8 +27,8 @@ describe('50 concurrent tasks', () => {
     let subscribed = 0;
     const runs = await Promise.all(
       Array.from({ length: TASKS }, async (_, index) => {
-        const id = await api.createTask({ message: `task ${index} [concurrent]` });
-        const events = await api.stream(id, {
+        const id = await ctx.api.createTask({ message: `task ${index} [concurrent]` });
+        const events = await ctx.api.stream(id, {
           timeoutMs: 60_000,
           until: (event) => {
             if (event.event === 'history_done' && ++subscribed === TASKS) allSubscribed.open();
@@ -60,7 +47,7 @@ describe('50 concurrent tasks', () => {
       // No event of another task leaked into this stream.
       expect(JSON.stringify(events)).not.toMatch(new RegExp(`t(?!${index}c)\\d+c\\d`));
     }
-    const list = await api.call('GET', '/tasks?limit=100');
+    const list = await ctx.api.call('GET', '/tasks?limit=100');
     expect(list.body.pagination.total).toBe(TASKS);
     expect(list.body.data.every((task: { status: string }) => task.status === 'completed')).toBe(true);
   });

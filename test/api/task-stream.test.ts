@@ -1,30 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ApiClient, createApiClient, liveEvents, type StreamedEvent, streamedText } from '../support/api-client.ts';
-import { createGate, type FakeModel, startFakeModel } from '../support/fake-model.ts';
-import { type SpawnedConcierge, spawnConcierge } from '../support/spawn-concierge.ts';
+import { describe, expect, it } from 'vitest';
+import { liveEvents, type StreamedEvent, streamedText } from '../support/api-client.ts';
+import { createGate, } from '../support/fake-model.ts';
 import { waitFor } from '../support/wait-for.ts';
+import { useApiServer } from '../support/use-api-server.ts';
 
-let fake: FakeModel;
-let server: SpawnedConcierge;
-let api: ApiClient;
-
-beforeAll(async () => {
-  fake = await startFakeModel();
-  server = await spawnConcierge({ llmBaseUrl: fake.url });
-  api = createApiClient(server.url, (await server.createApiKey()).key);
-});
-
-afterAll(async () => {
-  await server?.stop();
-  await fake?.close();
-});
+const ctx = useApiServer();
 
 const WORDS = Array.from({ length: 12 }, (_, index) => `word${index} `);
 
 /** A reply held until `gate.open()`, then streamed as 12 chunks. */
 function heldReply(marker: string) {
   const gate = createGate();
-  fake.scenario(marker, async () => {
+  ctx.fake.scenario(marker, async () => {
     await gate.promise;
     return { reasoning: 'Counting words.', text: WORDS };
   });
@@ -33,7 +20,7 @@ function heldReply(marker: string) {
 
 /** The raw SSE text of a stream, read until the server closes it. */
 async function rawStream(id: string, query = ''): Promise<string> {
-  const response = await fetch(api.api(`/tasks/${id}/stream${query}`), { headers: api.auth });
+  const response = await fetch(ctx.api.api(`/tasks/${id}/stream${query}`), { headers: ctx.api.auth });
   expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
   return response.text();
 }
@@ -42,10 +29,10 @@ const ids = (events: StreamedEvent[]) => events.filter((event) => event.id !== u
 
 describe('GET /api/v1/tasks/{id}/stream', () => {
   it('replays history_message events then history_done and closes when the task is finished', async () => {
-    fake.scenario('[replay]', () => ({ reasoning: 'Easy.', text: 'Four.' }));
-    const id = await api.createTask({ message: 'what is 2+2 [replay]' });
-    await api.waitForStatus(id, 'completed');
-    const events = await api.stream(id);
+    ctx.fake.scenario('[replay]', () => ({ reasoning: 'Easy.', text: 'Four.' }));
+    const id = await ctx.api.createTask({ message: 'what is 2+2 [replay]' });
+    await ctx.api.waitForStatus(id, 'completed');
+    const events = await ctx.api.stream(id);
     expect(events).toEqual([
       { event: 'history_message', data: { id: 'msg-1', role: 'user', content: 'what is 2+2 [replay]', createdAt: expect.any(String) } },
       {
@@ -58,8 +45,8 @@ describe('GET /api/v1/tasks/{id}/stream', () => {
 
   it('sends live status, thought, content and done events after history_done when the task is running', async () => {
     const gate = heldReply('[live]');
-    const id = await api.createTask({ message: 'count [live]' });
-    const events = await api.stream(id, {
+    const id = await ctx.api.createTask({ message: 'count [live]' });
+    const events = await ctx.api.stream(id, {
       until: (event) => {
         if (event.event === 'history_done') gate.open();
         return false;
@@ -80,8 +67,8 @@ describe('GET /api/v1/tasks/{id}/stream', () => {
   });
 
   it('frames each event as event line, single data line, then id line last when read raw', async () => {
-    const id = await api.createTask({ message: 'hello [raw]' });
-    await api.waitForStatus(id, 'completed');
+    const id = await ctx.api.createTask({ message: 'hello [raw]' });
+    await ctx.api.waitForStatus(id, 'completed');
     for (const text of [await rawStream(id), await rawStream(id, '?after=0')]) {
       const blocks = text.split('\n\n').filter((block) => block !== '');
       expect(blocks.length).toBeGreaterThan(2);
@@ -101,52 +88,52 @@ describe('GET /api/v1/tasks/{id}/stream', () => {
   });
 
   it('resumes after the given event without duplicates when reconnecting with Last-Event-ID', async () => {
-    fake.scenario('[resume-header]', () => ({ text: WORDS, delayMs: 30 }));
-    const id = await api.createTask({ message: 'count [resume-header]' });
+    ctx.fake.scenario('[resume-header]', () => ({ text: WORDS, delayMs: 30 }));
+    const id = await ctx.api.createTask({ message: 'count [resume-header]' });
     let contents = 0;
-    const before = await api.stream(id, { until: (event) => event.event === 'content' && ++contents === 3 });
+    const before = await ctx.api.stream(id, { until: (event) => event.event === 'content' && ++contents === 3 });
     const lastId = before.at(-1)?.id;
     expect(lastId).toMatch(/^\d+$/);
-    const after = await api.stream(id, { headers: { 'Last-Event-ID': lastId! } });
+    const after = await ctx.api.stream(id, { headers: { 'Last-Event-ID': lastId! } });
     expect(after[0]?.event).toBe('history_done');
     expect(after.filter((event) => event.event === 'history_message')).toEqual([]);
     const resumed = liveEvents(after);
     expect(Math.min(...ids(resumed))).toBe(Number(lastId) + 1);
     // Before + after is exactly the task's event log from the first event the first connection saw live.
-    const full = liveEvents(await api.stream(id, { query: '?after=0' }));
+    const full = liveEvents(await ctx.api.stream(id, { query: '?after=0' }));
     const firstSeen = Number(liveEvents(before)[0]?.id);
     expect([...liveEvents(before), ...resumed]).toEqual(full.filter((event) => Number(event.id) >= firstSeen));
     expect(streamedText([...before, ...resumed])).toBe(WORDS.join(''));
   });
 
   it('resumes after the given event without duplicates when reconnecting with ?after=', async () => {
-    fake.scenario('[resume-query]', () => ({ text: WORDS, delayMs: 30 }));
-    const id = await api.createTask({ message: 'count [resume-query]' });
+    ctx.fake.scenario('[resume-query]', () => ({ text: WORDS, delayMs: 30 }));
+    const id = await ctx.api.createTask({ message: 'count [resume-query]' });
     let contents = 0;
-    const before = await api.stream(id, { until: (event) => event.event === 'content' && ++contents === 5 });
-    const after = await api.stream(id, { query: `?after=${before.at(-1)?.id}` });
-    const full = liveEvents(await api.stream(id, { query: '?after=0' }));
+    const before = await ctx.api.stream(id, { until: (event) => event.event === 'content' && ++contents === 5 });
+    const after = await ctx.api.stream(id, { query: `?after=${before.at(-1)?.id}` });
+    const full = liveEvents(await ctx.api.stream(id, { query: '?after=0' }));
     const firstSeen = Number(liveEvents(before)[0]?.id);
     expect([...liveEvents(before), ...liveEvents(after)]).toEqual(full.filter((event) => Number(event.id) >= firstSeen));
     expect(full.at(-1)?.event).toBe('done');
   });
 
   it('replays only the events after the point when resuming a finished task', async () => {
-    const id = await api.createTask({ message: 'hello [resume-finished]' });
-    await api.waitForStatus(id, 'completed');
-    const full = liveEvents(await api.stream(id, { query: '?after=0' }));
+    const id = await ctx.api.createTask({ message: 'hello [resume-finished]' });
+    await ctx.api.waitForStatus(id, 'completed');
+    const full = liveEvents(await ctx.api.stream(id, { query: '?after=0' }));
     const cut = Number(full[2]?.id);
-    const tail = await api.stream(id, { headers: { 'Last-Event-ID': String(cut) } });
+    const tail = await ctx.api.stream(id, { headers: { 'Last-Event-ID': String(cut) } });
     expect(tail[0]).toEqual({ event: 'history_done', data: { messageCount: 2, isStreaming: false } });
     expect(liveEvents(tail)).toEqual(full.filter((event) => Number(event.id) > cut));
   });
 
   it('sends identical events to every subscriber when several watch one task', async () => {
     const gate = heldReply('[subscribers]');
-    const id = await api.createTask({ message: 'count [subscribers]' });
+    const id = await ctx.api.createTask({ message: 'count [subscribers]' });
     let ready = 0;
     const streams = Array.from({ length: 4 }, () =>
-      api.stream(id, {
+      ctx.api.stream(id, {
         until: (event) => {
           if (event.event === 'history_done' && ++ready === 4) gate.open();
           return false;
@@ -162,27 +149,27 @@ describe('GET /api/v1/tasks/{id}/stream', () => {
   });
 
   it('keeps the task running to completion when the only subscriber disconnects', async () => {
-    fake.scenario('[disconnect]', () => ({ text: WORDS, delayMs: 30 }));
-    const id = await api.createTask({ message: 'count [disconnect]' });
-    const early = await api.stream(id, { until: (event) => event.event === 'content' });
+    ctx.fake.scenario('[disconnect]', () => ({ text: WORDS, delayMs: 30 }));
+    const id = await ctx.api.createTask({ message: 'count [disconnect]' });
+    const early = await ctx.api.stream(id, { until: (event) => event.event === 'content' });
     expect(early.at(-1)?.event).toBe('content');
-    const task = await api.waitForStatus(id, ['completed', 'failed', 'cancelled']);
+    const task = await ctx.api.waitForStatus(id, ['completed', 'failed', 'cancelled']);
     expect(task.status).toBe('completed');
     expect(task.output?.content).toBe(WORDS.join(''));
   });
 
   it('ends the stream with an error event when the task fails', async () => {
-    fake.scenario('[stream-fail]', () => ({ error: { status: 503, message: 'overloaded' } }));
-    const id = await api.createTask({ message: 'hello [stream-fail]' });
-    const events = await api.stream(id);
+    ctx.fake.scenario('[stream-fail]', () => ({ error: { status: 503, message: 'overloaded' } }));
+    const id = await ctx.api.createTask({ message: 'hello [stream-fail]' });
+    const events = await ctx.api.stream(id);
     expect(events.at(-1)).toMatchObject({ event: 'error', data: { code: 'MODEL_ERROR', message: expect.stringContaining('overloaded') } });
   });
 
   it('sends the events in between to a subscriber that connects mid-task', async () => {
-    fake.scenario('[mid-task]', () => ({ text: WORDS, delayMs: 40 }));
-    const id = await api.createTask({ message: 'count [mid-task]' });
-    await waitFor('some content', async () => (await api.getTask(id)).output?.content);
-    const events = await api.stream(id);
+    ctx.fake.scenario('[mid-task]', () => ({ text: WORDS, delayMs: 40 }));
+    const id = await ctx.api.createTask({ message: 'count [mid-task]' });
+    await waitFor('some content', async () => (await ctx.api.getTask(id)).output?.content);
+    const events = await ctx.api.stream(id);
     const historyDone = events.find((event) => event.event === 'history_done');
     expect(historyDone?.data).toEqual({ messageCount: 2, isStreaming: true });
     // The replayed partial assistant message plus the live rest add up to the whole answer.
@@ -193,10 +180,10 @@ describe('GET /api/v1/tasks/{id}/stream', () => {
   });
 
   it('sends a :heartbeat comment after 15 s when the stream is idle', async () => {
-    const id = await api.createTask({ message: 'list files [heartbeat]', autoExecute: false });
-    await api.waitForStatus(id, 'awaiting_approval');
+    const id = await ctx.api.createTask({ message: 'list files [heartbeat]', autoExecute: false });
+    await ctx.api.waitForStatus(id, 'awaiting_approval');
     const controller = new AbortController();
-    const response = await fetch(api.api(`/tasks/${id}/stream`), { headers: api.auth, signal: controller.signal });
+    const response = await fetch(ctx.api.api(`/tasks/${id}/stream`), { headers: ctx.api.auth, signal: controller.signal });
     const reader = response.body!.getReader();
     const decoder = new TextDecoder();
     const opened = Date.now();
@@ -215,6 +202,6 @@ describe('GET /api/v1/tasks/{id}/stream', () => {
     const blocks = text.split('\n\n').filter(Boolean);
     expect(blocks.at(-1)).toBe(':heartbeat');
     expect(blocks.slice(0, -1).every((block) => block.startsWith('event: '))).toBe(true);
-    await api.call('DELETE', `/tasks/${id}`);
+    await ctx.api.call('DELETE', `/tasks/${id}`);
   }, 30_000);
 });
