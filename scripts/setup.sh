@@ -28,17 +28,7 @@ fi
 
 # better-sqlite3 builds from source against the installed Node headers (no download).
 export npm_config_nodedir="${npm_config_nodedir:-/usr}"
-# The pinned pnpm is installed above; pnpm looking its own version up on the registry again before every
-# command fails at random where the registry lacks pnpm's platform packages (ERR_PNPM_BAD_CONFIG_DEP).
-export npm_config_manage_package_manager_versions="${npm_config_manage_package_manager_versions:-false}"
-# pnpm 12 fails a frozen install when it cannot record its own pinned version in the lockfile
-# (pnpm/pnpm#14124; e.g. a registry that does not publish pnpm's packages). Only that case falls back
-# to a normal install, which still installs exactly what the lockfile records.
-install_log=$(mktemp)
-if ! pnpm install --frozen-lockfile 2>&1 | tee "$install_log"; then
-  grep -q packageManagerDependencies "$install_log" || { rm -f "$install_log"; exit 1; }
-  echo "setup: retrying without --frozen-lockfile (pnpm could not record its own version in the lockfile)"
-  pnpm install --no-frozen-lockfile
-fi
-rm -f "$install_log"
+# pnpm-workspace.yaml sets pmOnFail: ignore, so pnpm neither downloads itself nor records its own
+# version in the lockfile; the lockfile pins every dependency.
+pnpm install --frozen-lockfile
 pnpm build

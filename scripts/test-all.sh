@@ -27,6 +27,4 @@ if [ -z "${CONCIERGE_TEST_DATABASE_URL:-}" ] && [ -x "$pg_bin/initdb" ] && [ "$(
   echo "test-all: PostgreSQL 15 on 127.0.0.1:$port"
 fi
 
-# The pinned pnpm is installed; stop pnpm from looking its own version up before every command.
-export npm_config_manage_package_manager_versions=false
 pnpm check
