@@ -6,22 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findFreePort, isListening } from './free-port.ts';
 import { findSurvivors, listDescendants } from './process-tree.ts';
 import { type DemoBanner, type DemoCommand, runDemoCommand } from './run-demo-command.ts';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../e2e/launch-chromium.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const READY_TIMEOUT_MS = 120_000;
 /** Set to a path (e.g. docs/images/demo.png) to save the screenshot of the page with the chat open. */
 const SCREENSHOT = process.env.CONCIERGE_DEMO_SCREENSHOT;
-
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 let temporaryDir: string;
 let dataDir: string;
@@ -67,7 +57,7 @@ beforeAll(async () => {
   };
   // A persistent context is how playwright takes a fresh --user-data-dir of our choosing.
   browser = await chromium.launchPersistentContext(path.join(temporaryDir, 'chromium'), {
-    executablePath: '/usr/bin/chromium',
+    executablePath: CHROMIUM_PATH,
     args: CHROMIUM_ARGS,
     viewport: { width: 1280, height: 860 },
     acceptDownloads: true,

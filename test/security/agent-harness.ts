@@ -1,8 +1,9 @@
-import { readdirSync, readFileSync } from 'node:fs';
+
 import { expect } from 'vitest';
 import type { Task, TaskStatus } from '../../shared/src/index.ts';
 import { type ApiClient, type StreamedEvent, request } from '../support/api-client.ts';
 import { type FakeChatRequest, type FakeModel, type FakeReply, messageText } from '../support/fake-model.ts';
+import { hostProcessesMatching } from '../../server/src/testing/host-processes.ts';
 
 /** One tool call the fake model makes, in order, one per model step. */
 export interface ToolStep {
@@ -92,20 +93,6 @@ export function shellOutput(exitCode: number | string, stdout: string, stderr = 
   return lines.join('\n');
 }
 
-/** Host processes whose command line contains `marker`. */
-export function hostProcessesMatching(marker: string): string[] {
-  const found: string[] = [];
-  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
-    try {
-      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
-      if (cmdline.includes(marker)) found.push(`${pid}: ${cmdline}`);
-    } catch {
-      // The process exited while we looked.
-    }
-  }
-  return found;
-}
-
 /** Proves the server still serves: `/healthz` answers ok and a fresh task runs a command and completes. */
 export async function expectServerStillWorks(baseUrl: string, api: ApiClient, fake: FakeModel): Promise<void> {
   const health = await request(`${baseUrl}/healthz`);
@@ -116,3 +103,5 @@ export async function expectServerStillWorks(baseUrl: string, api: ApiClient, fa
   expect(run.task.output?.content).toBe('Still here.');
   expect(run.results).toEqual([expect.objectContaining({ toolName: 'run_shell_command', status: 'success', output: shellOutput(0, 'alive') })]);
 }
+
+export { hostProcessesMatching };

@@ -4,7 +4,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import yazl from 'yazl';
+import { buildZip as zipBuffer, lieAboutZipSizes as lieAboutSizes, renameZipEntry as renameEntry } from '../../server/src/testing/build-zip.ts';
 import { type ApiClient, createApiClient } from '../support/api-client.ts';
 import { type FakeModel, messageText, startFakeModel } from '../support/fake-model.ts';
 import { type SpawnedConcierge, spawnConcierge } from '../support/spawn-concierge.ts';
@@ -12,35 +12,6 @@ import { newMarker } from './agent-harness.ts';
 
 // Multipart uploads over real HTTP into a real server process: limits, hostile names and hostile archives
 // are refused cleanly, leaving no task, no file outside a workspace and nothing in staging.
-
-type ZipEntry = { name: string; data?: Buffer; mode?: number };
-
-function zipBuffer(entries: ZipEntry[], compress = true): Promise<Buffer> {
-  const zip = new yazl.ZipFile();
-  for (const entry of entries) zip.addBuffer(entry.data ?? Buffer.from(`contents of ${entry.name}`), entry.name, { mode: entry.mode, compress });
-  zip.end();
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    zip.outputStream.on('data', (chunk: Buffer) => chunks.push(chunk));
-    zip.outputStream.on('end', () => resolve(Buffer.concat(chunks)));
-    zip.outputStream.on('error', reject);
-  });
-}
-
-/** yazl refuses unsafe entry names, so hostile archives get a safe name of the same length rewritten. */
-function renameEntry(zip: Buffer, from: string, to: string): Buffer {
-  if (from.length !== to.length) throw new Error('renameEntry needs names of the same length');
-  return Buffer.from(zip.toString('latin1').replaceAll(from, to), 'latin1');
-}
-
-/** Rewrites the central directory's uncompressed sizes so the headers understate what the entries inflate to. */
-function lieAboutSizes(zip: Buffer, size: number): Buffer {
-  const copy = Buffer.from(zip);
-  for (let offset = copy.indexOf(0x50); offset !== -1; offset = copy.indexOf(0x50, offset + 1)) {
-    if (offset + 28 <= copy.length && copy.readUInt32LE(offset) === 0x02014b50) copy.writeUInt32LE(size, offset + 24);
-  }
-  return copy;
-}
 
 /** Every file and folder under `dir`, relative, sorted. */
 async function tree(dir: string): Promise<string[]> {

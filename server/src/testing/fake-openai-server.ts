@@ -1,6 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fakeReplyFromPrompt } from './fake-reply-from-prompt.ts';
+import { splitWords } from '../runtime/model/split-words.ts';
 
 export { fakeReplyFromPrompt } from './fake-reply-from-prompt.ts';
 
@@ -108,7 +109,7 @@ export async function startFakeOpenAIServer(options: FakeOpenAIServerOptions = {
       return { id: call.id ?? `call_fake_${toolCallCount}`, name: call.name, arguments: JSON.stringify(call.args ?? {}) };
     });
     const completion = { id: `chatcmpl-fake-${index + 1}`, created: Math.floor(Date.now() / 1000), model: chatRequest.model };
-    const texts = typeof answer.text === 'string' ? splitWords(answer.text) : (answer.text ?? []);
+    const texts = typeof answer.text === 'string' ? splitWords(answer.text, WORDS_PER_CHUNK) : (answer.text ?? []);
     const reasoning = answer.reasoning ?? '';
     const finishReason = toolCalls.length > 0 ? 'tool_calls' : 'stop';
     const usage = usageOf(chatRequest, texts.join('') + toolCalls.map((call) => call.arguments).join(''), reasoning);
@@ -154,7 +155,7 @@ export async function startFakeOpenAIServer(options: FakeOpenAIServerOptions = {
       ...(includeUsage ? { usage: null } : {}),
     });
     const chunks: Array<Record<string, unknown>> = [chunk({ role: 'assistant', content: texts.length > 0 ? '' : null })];
-    for (const piece of splitWords(reasoning)) chunks.push(chunk({ reasoning_content: piece }));
+    for (const piece of splitWords(reasoning, WORDS_PER_CHUNK)) chunks.push(chunk({ reasoning_content: piece }));
     for (const text of texts) chunks.push(chunk({ content: text }));
     toolCalls.forEach((call, callIndex) => {
       chunks.push(
@@ -240,15 +241,6 @@ function usageOf(request: FakeChatRequest, output: string, reasoning: string): R
     total_tokens: promptTokens + completionTokens,
     completion_tokens_details: { reasoning_tokens: reasoningTokens },
   };
-}
-
-function splitWords(text: string): string[] {
-  const words = text.match(/\s*\S+\s*/g) ?? [];
-  const chunks: string[] = [];
-  for (let index = 0; index < words.length; index += WORDS_PER_CHUNK) {
-    chunks.push(words.slice(index, index + WORDS_PER_CHUNK).join(''));
-  }
-  return chunks.length === 0 && text !== '' ? [text] : chunks;
 }
 
 function splitEvenly(text: string, pieces: number): string[] {

@@ -17,6 +17,7 @@ import {
   type ScriptedToolResult,
   type ScriptedTurn,
 } from './decide-scripted-turn.ts';
+import { splitWords } from './split-words.ts';
 
 /** Options of the scripted model; the defaults make streaming visible in the widget. */
 export type ScriptedModelOptions = {
@@ -65,7 +66,7 @@ export function createScriptedModel(options: ScriptedModelOptions = {}): Languag
     async doStream(callOptions) {
       throwIfAborted(callOptions.abortSignal);
       const { turn, step } = planStep(callOptions);
-      const textChunks = turn.type === 'text' && turn.slow ? splitSentences(step.text) : splitWords(step.text);
+      const textChunks = turn.type === 'text' && turn.slow ? splitSentences(step.text) : splitWords(step.text, WORDS_PER_CHUNK);
       const delayMs = turn.type === 'text' && turn.slow ? slowChunkDelayMs : chunkDelayMs;
       const cancelled = new AbortController();
       const signal =
@@ -75,7 +76,7 @@ export function createScriptedModel(options: ScriptedModelOptions = {}): Languag
         yield { type: 'stream-start', warnings: [] };
         yield { type: 'response-metadata', id: `scripted-${hash(step.text)}`, modelId, timestamp: new Date(0) };
         yield { type: 'reasoning-start', id: 'reasoning-0' };
-        for (const chunk of splitWords(step.reasoning)) {
+        for (const chunk of splitWords(step.reasoning, WORDS_PER_CHUNK)) {
           await pause(chunkDelayMs, signal);
           yield { type: 'reasoning-delta', id: 'reasoning-0', delta: chunk };
         }
@@ -206,16 +207,6 @@ function usageOf(prompt: LanguageModelV3Prompt, step: PlannedStep): LanguageMode
     inputTokens: { total: inputTokens, noCache: inputTokens, cacheRead: 0, cacheWrite: 0 },
     outputTokens: { total: textTokens + reasoningTokens, text: textTokens, reasoning: reasoningTokens },
   };
-}
-
-/** Splits text into groups of a few words, never inside a word, so the chunks join back exactly. */
-function splitWords(text: string): string[] {
-  const words = text.match(/\s*\S+\s*/g) ?? [];
-  const chunks: string[] = [];
-  for (let index = 0; index < words.length; index += WORDS_PER_CHUNK) {
-    chunks.push(words.slice(index, index + WORDS_PER_CHUNK).join(''));
-  }
-  return chunks.length === 0 && text !== '' ? [text] : chunks;
 }
 
 function toReadableStream(

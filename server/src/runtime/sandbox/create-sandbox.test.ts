@@ -8,21 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSandbox, type Sandbox } from './create-sandbox.ts';
 import { DEFAULT_SANDBOX_LIMITS, type SandboxLimits } from './sandbox-limits.ts';
 import { SandboxUnavailableError } from './sandbox-unavailable-error.ts';
+import { hostProcessesMatching } from '../../testing/host-processes.ts';
 
 const limits: SandboxLimits = { ...DEFAULT_SANDBOX_LIMITS, commandTimeoutMs: 10_000, memoryMb: 256, maxProcesses: 32 };
-
-function hostProcessesMatching(marker: string): string[] {
-  const found: string[] = [];
-  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
-    try {
-      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
-      if (cmdline.includes(marker)) found.push(`${pid}: ${cmdline}`);
-    } catch {
-      // exited while we looked
-    }
-  }
-  return found;
-}
 
 function concierge_cgroups(): string[] {
   return ['/sys/fs/cgroup/pids', '/sys/fs/cgroup/cpu'].flatMap((dir) =>

@@ -2,42 +2,10 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import yazl from 'yazl';
+import { buildZip as zipBuffer, lieAboutZipSizes as lieAboutSizes, renameZipEntry as renameEntry } from '../../testing/build-zip.ts';
 import { DEFAULT_PLACE_UPLOADS_LIMITS, formatAttachedFilesNote, placeUploads } from './place-uploads.ts';
 import type { StagedFile } from './receive-multipart.ts';
 import { UploadError } from './upload-error.ts';
-
-type ZipEntry = { name: string; data?: Buffer; mode?: number; directory?: boolean };
-
-function zipBuffer(entries: ZipEntry[], compress = true): Promise<Buffer> {
-  const zip = new yazl.ZipFile();
-  for (const entry of entries) {
-    if (entry.directory) zip.addEmptyDirectory(entry.name);
-    else zip.addBuffer(entry.data ?? Buffer.from(entry.name), entry.name, { mode: entry.mode, compress });
-  }
-  zip.end();
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    zip.outputStream.on('data', (chunk: Buffer) => chunks.push(chunk));
-    zip.outputStream.on('end', () => resolve(Buffer.concat(chunks)));
-    zip.outputStream.on('error', reject);
-  });
-}
-
-/** yazl refuses unsafe names, so zip-slip archives are made by rewriting a safe name of the same length. */
-function renameEntry(zip: Buffer, from: string, to: string): Buffer {
-  expect(to.length).toBe(from.length);
-  return Buffer.from(zip.toString('latin1').replaceAll(from, to), 'latin1');
-}
-
-/** Rewrites the central directory's uncompressed sizes so the headers lie about how big entries are. */
-function lieAboutSizes(zip: Buffer, size: number): Buffer {
-  const copy = Buffer.from(zip);
-  for (let offset = copy.indexOf(0x02014b50 & 0xff); offset !== -1; offset = copy.indexOf(0x50, offset + 1)) {
-    if (copy.readUInt32LE(offset) === 0x02014b50) copy.writeUInt32LE(size, offset + 24);
-  }
-  return copy;
-}
 
 describe('placeUploads', () => {
   let root: string;
