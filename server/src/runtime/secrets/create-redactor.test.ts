@@ -88,3 +88,16 @@ describe('createRedactor', () => {
     expect(output.self).toBe(output);
   });
 });
+
+describe('createRedactor with wrapped output', () => {
+  it('redacts a long secret when base64 or xxd wrap its encoding across lines', () => {
+    const secret = `sk-${'q7Zr9'.repeat(20)}`;
+    const wrapped = (text: string, width: number) => text.match(new RegExp(`.{1,${width}}`, 'g'))!.join('\n');
+    const redactor = createRedactor([secret]);
+    const base64 = wrapped(Buffer.from(secret).toString('base64'), 76);
+    const hex = wrapped(Buffer.from(secret).toString('hex'), 60);
+    expect(base64).toContain('\n');
+    expect(redactor.redact(`out:\n${base64}\nend`)).toBe('out:\n[REDACTED]\nend');
+    expect(redactor.redact(hex)).toBe('[REDACTED]');
+  });
+});

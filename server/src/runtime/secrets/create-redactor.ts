@@ -43,10 +43,16 @@ export function secretVariants(secretValues: Iterable<string>): string[] {
   return [...variants].sort((a, b) => b.length - a.length);
 }
 
-/** One global regex matching any variant, longest alternatives first; undefined when there is nothing to hide. */
+const escapeRegExp = (character: string) => character.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * One global regex matching any variant, longest alternatives first; undefined when there is nothing to
+ * hide. A line break may fall anywhere inside a match, since `base64` wraps at 76 columns and `xxd -p`
+ * at 60.
+ */
 export function secretPattern(variants: string[]): RegExp | undefined {
   if (variants.length === 0) return undefined;
-  return new RegExp(variants.map((variant) => variant.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g');
+  return new RegExp(variants.map((variant) => [...variant].map(escapeRegExp).join('(?:\\r?\\n)?')).join('|'), 'g');
 }
 
 function redactDeep(value: unknown, redact: (text: string) => string, seen: WeakMap<object, unknown>): unknown {
