@@ -39,7 +39,11 @@ export interface ConciergeServer {
 
 /** Wires store, event log, runtime, services and HTTP from a Config: the one place real adapters are chosen. */
 export async function createServer(config: Config, logger: Logger): Promise<ConciergeServer> {
-  const database = await openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+  const database = await openDatabase({
+    dataDir: config.dataDir,
+    databaseUrl: config.databaseUrl,
+    onConnectionError: (error) => logger.warn({ error }, 'an idle PostgreSQL connection dropped'),
+  });
   const sandbox = await createSandbox({ mode: config.sandbox, logger });
   const modelSetting = resolveModelSetting({
     CONCIERGE_MODEL: config.model,

@@ -23,6 +23,7 @@ export async function createPostgresEventBus(options: {
   const emitter = new EventEmitter();
   emitter.setMaxListeners(0);
   const pool = new pg.Pool({ connectionString: options.connectionString, max: 4 });
+  pool.on('error', (error) => options.logger.warn({ error }, 'an idle PostgreSQL connection of the event bus dropped'));
   const listener = new pg.Client({ connectionString: options.connectionString });
   await listener.connect();
   let chain: Promise<void> = Promise.resolve();

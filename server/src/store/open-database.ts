@@ -13,14 +13,21 @@ export interface OpenedDatabase {
 }
 
 /** Opens SQLite in the data dir, or PostgreSQL when `databaseUrl` is set, and migrates it. */
-export async function openDatabase(options: { dataDir: string; databaseUrl?: string | undefined }): Promise<OpenedDatabase> {
+export async function openDatabase(options: {
+  dataDir: string;
+  databaseUrl?: string | undefined;
+  /** Told when an idle PostgreSQL connection drops (the pool replaces it on next use). */
+  onConnectionError?: (error: Error) => void;
+}): Promise<OpenedDatabase> {
   let db: Kysely<Database>;
   let kind: OpenedDatabase['kind'];
   if (options.databaseUrl) {
     kind = 'postgres';
-    db = new Kysely<Database>({
-      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: options.databaseUrl, max: 10 }) }),
-    });
+    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10 });
+    // Without a listener, an idle connection dropped by the server (restart, admin kill) would be an
+    // uncaught 'error' event and take the whole process down.
+    pool.on('error', (error) => options.onConnectionError?.(error));
+    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   } else {
     kind = 'sqlite';
     fs.mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
