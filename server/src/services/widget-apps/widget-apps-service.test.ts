@@ -1,33 +1,26 @@
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
+
 import { afterEach, beforeEach, describe, expect, inject, it, vi } from 'vitest';
-import { type OpenedDatabase, openDatabase } from '../../store/open-database.ts';
-import { createTestDatabase } from '../../testing/create-test-database.ts';
+import type { OpenedDatabase } from '../../store/open-database.ts';
+import { openTestDatabase, type TestDatabase } from '../../testing/open-test-database.ts';
 import { createProjectsRepository } from '../../store/projects-repository.ts';
 import { createWidgetAppsRepository } from '../../store/widget-apps-repository.ts';
 import { APP_ID_PATTERN, APP_SECRET_PATTERN, createWidgetAppsService, hashAppSecret } from './widget-apps-service.ts';
 
-let dataDir: string;
 let database: OpenedDatabase;
 let onChange: ReturnType<typeof vi.fn<() => void>>;
 let service: ReturnType<typeof createWidgetAppsService>;
 
-let dropDatabase: (() => Promise<void>) | undefined;
+let testDatabase: TestDatabase;
 
 describe.each(['sqlite', 'postgres'] as const)('on %s', (kind) => {
   beforeEach(async () => {
-    dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'concierge-apps-'));
-    const created = kind === 'postgres' ? await createTestDatabase(inject('databaseUrl')) : undefined;
-    dropDatabase = created?.drop;
-    database = await openDatabase({ dataDir, databaseUrl: created?.url });
+    testDatabase = await openTestDatabase(kind, inject('databaseUrl'));
+    ({ database } = testDatabase);
     onChange = vi.fn<() => void>();
     service = createWidgetAppsService({ apps: createWidgetAppsRepository(database.db), projects: createProjectsRepository(database.db), onChange });
   });
   afterEach(async () => {
-    await database.close();
-    await dropDatabase?.();
-    await fs.rm(dataDir, { recursive: true, force: true });
+    await testDatabase.close();
   });
 
   describe('createWidgetAppsService', () => {

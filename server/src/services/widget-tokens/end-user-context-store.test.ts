@@ -1,15 +1,12 @@
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
+
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { createLogger } from '../../logging/logger.ts';
 import { createEndUserContextsRepository } from '../../store/end-user-contexts-repository.ts';
-import { type OpenedDatabase, openDatabase } from '../../store/open-database.ts';
-import { createTestDatabase } from '../../testing/create-test-database.ts';
+import type { OpenedDatabase } from '../../store/open-database.ts';
+import { openTestDatabase, type TestDatabase } from '../../testing/open-test-database.ts';
 import { createEndUserContextStore } from './end-user-context-store.ts';
 import { createSecretBox } from './secret-box.ts';
 
-let dataDir: string;
 let database: OpenedDatabase;
 let lines: string[];
 const store = (secrets: string[]) =>
@@ -19,20 +16,16 @@ const store = (secrets: string[]) =>
     logger: createLogger({ level: 'debug', write: (line) => lines.push(line) }),
   });
 
-let dropDatabase: (() => Promise<void>) | undefined;
+let testDatabase: TestDatabase;
 
 describe.each(['sqlite', 'postgres'] as const)('on %s', (kind) => {
   beforeEach(async () => {
-    dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'concierge-contexts-'));
-    const created = kind === 'postgres' ? await createTestDatabase(inject('databaseUrl')) : undefined;
-    dropDatabase = created?.drop;
-    database = await openDatabase({ dataDir, databaseUrl: created?.url });
+    testDatabase = await openTestDatabase(kind, inject('databaseUrl'));
+    ({ database } = testDatabase);
     lines = [];
   });
   afterEach(async () => {
-    await database.close();
-    await dropDatabase?.();
-    await fs.rm(dataDir, { recursive: true, force: true });
+    await testDatabase.close();
   });
 
   describe('createEndUserContextStore', () => {

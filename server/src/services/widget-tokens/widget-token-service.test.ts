@@ -1,11 +1,9 @@
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
+
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { createLogger } from '../../logging/logger.ts';
 import { createEndUserContextsRepository } from '../../store/end-user-contexts-repository.ts';
-import { type OpenedDatabase, openDatabase } from '../../store/open-database.ts';
-import { createTestDatabase } from '../../testing/create-test-database.ts';
+import type { OpenedDatabase } from '../../store/open-database.ts';
+import { openTestDatabase, type TestDatabase } from '../../testing/open-test-database.ts';
 import { createProjectsRepository } from '../../store/projects-repository.ts';
 import { createWidgetAppsRepository } from '../../store/widget-apps-repository.ts';
 import { createRateLimiter } from '../rate-limiter.ts';
@@ -17,7 +15,6 @@ import { verifyWidgetJwt } from './widget-jwt.ts';
 import { createWidgetTokenService } from './widget-token-service.ts';
 
 const SECRETS = ['k'.repeat(48)];
-let dataDir: string;
 let database: OpenedDatabase;
 let lines: string[];
 
@@ -41,20 +38,16 @@ async function setup(options: { configured?: boolean } = {}) {
   return { tokens, app, valid, keys, contexts, projects };
 }
 
-let dropDatabase: (() => Promise<void>) | undefined;
+let testDatabase: TestDatabase;
 
 describe.each(['sqlite', 'postgres'] as const)('on %s', (kind) => {
   beforeEach(async () => {
-    dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'concierge-tokens-'));
-    const created = kind === 'postgres' ? await createTestDatabase(inject('databaseUrl')) : undefined;
-    dropDatabase = created?.drop;
-    database = await openDatabase({ dataDir, databaseUrl: created?.url });
+    testDatabase = await openTestDatabase(kind, inject('databaseUrl'));
+    ({ database } = testDatabase);
     lines = [];
   });
   afterEach(async () => {
-    await database.close();
-    await dropDatabase?.();
-    await fs.rm(dataDir, { recursive: true, force: true });
+    await testDatabase.close();
   });
 
   describe('createWidgetTokenService', () => {
