@@ -217,20 +217,23 @@ async function runInBwrap(host: BwrapHost, options: SandboxRunOptions): Promise<
       onKill: cgroup ? () => cgroup.killAll() : undefined,
     });
     const events = cgroup ? await cgroup.readEvents() : { oomKilled: false, processLimitHit: false };
-    const result: SandboxRunResult = {
-      exitCode: captured.exitCode,
-      signal: captured.signal,
-      stdout: captured.stdout,
-      stderr: captured.stderr,
-      truncated: captured.truncated,
-      durationMs: captured.durationMs,
-      ...describeLimit(captured, limits, timeoutMs, events),
-    };
+    const result = toRunResult(captured, limits, timeoutMs, events);
     await Promise.all([checkQuota(options.workspaceDir, limits, result, host.logger), cgroup?.remove()]);
     return result;
   } finally {
     await cgroup?.remove();
   }
+}
+
+/** The run's outcome with the limit that stopped it, if any (see `describeLimit`). */
+function toRunResult(
+  captured: CapturedProcessResult,
+  limits: SandboxLimits,
+  timeoutMs: number,
+  events: Parameters<typeof describeLimit>[3],
+): SandboxRunResult {
+  const { exitCode, signal, stdout, stderr, truncated, durationMs } = captured;
+  return { exitCode, signal, stdout, stderr, truncated, durationMs, ...describeLimit(captured, limits, timeoutMs, events) };
 }
 
 async function runOnHost(options: SandboxRunOptions, logger?: SandboxLogger): Promise<SandboxRunResult> {
@@ -245,15 +248,7 @@ async function runOnHost(options: SandboxRunOptions, logger?: SandboxLogger): Pr
     maxOutputBytes: options.limits.maxOutputBytes,
     signal: options.signal,
   });
-  const result: SandboxRunResult = {
-    exitCode: captured.exitCode,
-    signal: captured.signal,
-    stdout: captured.stdout,
-    stderr: captured.stderr,
-    truncated: captured.truncated,
-    durationMs: captured.durationMs,
-    ...describeLimit(captured, options.limits, timeoutMs, { oomKilled: false, processLimitHit: false }),
-  };
+  const result = toRunResult(captured, options.limits, timeoutMs, { oomKilled: false, processLimitHit: false });
   await checkQuota(options.workspaceDir, options.limits, result, logger);
   return result;
 }
