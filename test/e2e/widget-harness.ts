@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser, BrowserContext, BrowserContextOptions, Locator, Page } from 'playwright-core';
 import { createWidgetAppsService } from '../../server/src/services/widget-apps/widget-apps-service.ts';
-import { DEFAULT_PROJECT_CONFIG, type ProjectConfig } from '../../server/src/services/projects/project-config.ts';
+import { DEFAULT_PROJECT_CONFIG, type ProjectConfig } from '../../server/src/store/project-config.ts';
 import { openDatabase } from '../../server/src/store/open-database.ts';
 import { createProjectsRepository } from '../../server/src/store/projects-repository.ts';
 import { createWidgetAppsRepository } from '../../server/src/store/widget-apps-repository.ts';

@@ -5,7 +5,7 @@ import { AppError } from '../errors/app-error.ts';
 import { createLogger } from '../logging/logger.ts';
 import { SandboxUnavailableError } from '../runtime/sandbox/sandbox-unavailable-error.ts';
 import { createApiKeysService } from '../services/api-keys/api-keys-service.ts';
-import { projectFileSchema } from '../services/projects/project-config.ts';
+import { projectFileSchema } from '../store/project-config.ts';
 import { createApiKeysRepository } from '../store/api-keys-repository.ts';
 import { openDatabase } from '../store/open-database.ts';
 import { createProjectsRepository } from '../store/projects-repository.ts';

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { DEFAULT_PROJECT_CONFIG, type ProjectConfig, projectConfigSchema } from '../services/projects/project-config.ts';
+import { DEFAULT_PROJECT_CONFIG, type ProjectConfig, projectConfigSchema } from './project-config.ts';
 import type { Database } from './schema.ts';
 
 export interface Project {

@@ -2,8 +2,8 @@ import { createWidgetAppsService } from '../services/widget-apps/widget-apps-ser
 import { openDatabase } from '../store/open-database.ts';
 import { createProjectsRepository } from '../store/projects-repository.ts';
 import { createWidgetAppsRepository } from '../store/widget-apps-repository.ts';
-import type { ProjectConfig } from '../services/projects/project-config.ts';
-import { DEFAULT_PROJECT_CONFIG } from '../services/projects/project-config.ts';
+import type { ProjectConfig } from '../store/project-config.ts';
+import { DEFAULT_PROJECT_CONFIG } from '../store/project-config.ts';
 
 /** A JSON answer of the API: status, headers and the parsed envelope. */
 export interface ApiAnswer {

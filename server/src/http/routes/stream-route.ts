@@ -1,7 +1,7 @@
 import type { Context } from 'koa';
 import { encodeSseEvent, isTerminalEvent, isTerminalStatus, SSE_HEARTBEAT, type TaskEvent, type TaskStatus } from '@concierge/shared';
 import type { TaskEventLog } from '../../events/task-event-log.ts';
-import { buildHistory } from '../../services/tasks/build-history.ts';
+import { buildHistory } from '../../events/build-history.ts';
 import type { TasksService } from '../../services/tasks/tasks-service.ts';
 
 export const HEARTBEAT_INTERVAL_MS = 15_000;

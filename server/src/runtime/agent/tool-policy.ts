@@ -1,4 +1,4 @@
-import type { ToolPolicy } from '../../services/projects/project-config.ts';
+import type { ToolPolicy } from '../../store/project-config.ts';
 
 /**
  * How a tool call is gated: project policy first (`deny` refuses, `ask` always asks, `allow` runs),

@@ -4,7 +4,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { z } from 'zod';
-import type { ProjectConfig } from '../../services/projects/project-config.ts';
+import type { ProjectConfig } from '../../store/project-config.ts';
 import type { ToolDefinition } from '../tools/tool.ts';
 import { resolveTemplateMap, resolveTemplates } from './resolve-templates.ts';
 import { isToolIncluded } from './tool-filter.ts';

@@ -1,3 +1,5 @@
+import type { ProjectConfig } from '../../store/project-config.ts';
+
 /** Per-project sandbox limits (`sandbox` in the project file). */
 export interface SandboxLimits {
   network: 'none';
@@ -23,3 +25,8 @@ export const DEFAULT_SANDBOX_LIMITS: SandboxLimits = {
   maxFileSizeMb: 256,
   maxOpenFiles: 256,
 };
+
+/** A project's sandbox settings over the defaults. */
+export function toSandboxLimits(config: ProjectConfig): SandboxLimits {
+  return { ...DEFAULT_SANDBOX_LIMITS, ...config.sandbox } as SandboxLimits;
+}

@@ -24,7 +24,7 @@ import type { TaskRow, TasksRepository } from '../../store/tasks-repository.ts';
 import { formatAttachedFilesNote, placeUploads } from '../uploads/place-uploads.ts';
 import type { StagedFile } from '../uploads/receive-multipart.ts';
 import { UploadError } from '../uploads/upload-error.ts';
-import { buildHistory, toTaskOutput } from './build-history.ts';
+import { buildHistory, toTaskOutput } from '../../events/build-history.ts';
 import { describeFileType } from './file-types.ts';
 import { type Principal, toTaskScope } from './principal.ts';
 

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { DEFAULT_SANDBOX_LIMITS, type SandboxLimits } from '../../runtime/sandbox/sandbox-limits.ts';
 
 const toolPolicy = z.enum(['allow', 'ask', 'deny']);
 
@@ -62,7 +61,3 @@ export const projectFileSchema = z.object({ projects: z.record(z.string().regex(
 
 export const DEFAULT_PROJECT_CONFIG: ProjectConfig = projectConfigSchema.parse({});
 
-/** Project sandbox settings over the defaults. */
-export function toSandboxLimits(config: ProjectConfig): SandboxLimits {
-  return { ...DEFAULT_SANDBOX_LIMITS, ...config.sandbox } as SandboxLimits;
-}
