@@ -69,12 +69,11 @@ export function createStreamHandler(deps: { tasks: TasksService; events: TaskEve
         if (event.event === 'user_message') ended = false;
         else if (isTerminalEvent(event)) ended = true;
       };
+      const { messages } = buildHistory(logged);
       if (after === undefined) {
-        const { messages } = buildHistory(logged);
         for (const message of messages) response.write(encodeSseEvent('history_message', message));
         response.write(encodeSseEvent('history_done', { messageCount: messages.length, isStreaming: streaming }, lastSeq));
       } else {
-        const { messages } = buildHistory(logged);
         response.write(encodeSseEvent('history_done', { messageCount: messages.length, isStreaming: streaming }));
         const replayFrom = lastSeq;
         lastSeq = after;

@@ -37,10 +37,11 @@ export function createTasksRouter(deps: { tasks: TasksService; events: TaskEvent
   });
 
   router.get('/tasks', async (ctx) => {
-    const limit = pageParam(ctx.query.limit, 'limit', 50, 100);
+    // `limit=0` means the default, like an absent limit.
+    const limit = pageParam(ctx.query.limit, 'limit', 50, 100) || 50;
     const offset = pageParam(ctx.query.offset, 'offset', 0, Number.MAX_SAFE_INTEGER);
-    const { items, total } = await tasks.list(ctx.state.principal, { limit: limit || 50, offset });
-    const body: ApiPage<TaskListItem> = { success: true, data: items, pagination: { total, limit: limit || 50, offset, hasMore: offset + items.length < total } };
+    const { items, total } = await tasks.list(ctx.state.principal, { limit, offset });
+    const body: ApiPage<TaskListItem> = { success: true, data: items, pagination: { total, limit, offset, hasMore: offset + items.length < total } };
     ctx.body = body;
   });
 
