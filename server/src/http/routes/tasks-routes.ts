@@ -1,9 +1,9 @@
-import fs from 'node:fs';
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { ApiPage, TaskListItem } from '@concierge/shared';
 import { AppError } from '../../errors/app-error.ts';
 import type { TaskEventLog } from '../../events/task-event-log.ts';
+import { toArtifactStream } from '../../services/tasks/artifact-stream.ts';
 import type { TasksService } from '../../services/tasks/tasks-service.ts';
 import { readJsonBody } from '../read-json-body.ts';
 import { optionalString, parseBooleanField, parseEnvField, readTaskInput } from '../read-task-input.ts';
@@ -75,12 +75,13 @@ export function createTasksRouter(deps: { tasks: TasksService; events: TaskEvent
   });
 
   router.get('/tasks/:id/artifacts/download', async (ctx) => {
-    const file = await tasks.findArtifact(ctx.state.principal, ctx.params.id!, ctx.query.path);
+    const file = await tasks.openArtifact(ctx.state.principal, ctx.params.id!, ctx.query.path);
+    const { stream, length } = toArtifactStream(file);
     ctx.set('Content-Type', file.mimeType);
-    ctx.set('Content-Length', String(file.size));
-    ctx.set('Content-Disposition', `attachment; filename="${file.name.replace(/["\\\r\n]/g, '_')}"; filename*=UTF-8''${encodeURIComponent(file.name)}`);
+    if (length !== undefined) ctx.set('Content-Length', String(length));
+    ctx.set('Content-Disposition', `attachment; filename="${file.name.replace(/[^\x20-\x7e]|["\\]/g, '_')}"; filename*=UTF-8''${encodeURIComponent(file.name)}`);
     ctx.set('X-Content-Type-Options', 'nosniff');
-    ctx.body = fs.createReadStream(file.absolutePath);
+    ctx.body = stream;
   });
 
   return router;

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -49,5 +50,47 @@ describe('file tools', () => {
 
   it('says clearly when a file does not exist', async () => {
     await expect(readFileTool.execute({ path: 'nope.txt' }, context)).rejects.toThrow('"nope.txt" does not exist.');
+  });
+});
+
+describe('file tools against a hostile workspace', () => {
+  it('refuses a FIFO at once instead of blocking on it', async () => {
+    execFileSync('mkfifo', [path.join(context.workspaceDir, 'pipe')]);
+    await expect(readFileTool.execute({ path: 'pipe' }, context)).rejects.toThrow('"pipe" is not a regular file (a FIFO, socket or device); it cannot be read.');
+    await expect(writeFileTool.execute({ path: 'pipe', content: 'x' }, context)).rejects.toThrow(/not a regular file/);
+    expect((await listDirectoryTool.execute({ path: '.' }, context)).output).toContain('pipe\tspecial\t0 bytes');
+  });
+
+  it('refuses a link to a device and a link swapped in for a parent folder', async () => {
+    await fs.symlink('/dev/zero', path.join(context.workspaceDir, 'zero'));
+    await expect(readFileTool.execute({ path: 'zero' }, context)).rejects.toThrow(/symbolic link/);
+    await fs.mkdir(path.join(context.workspaceDir, 'downloads'));
+    await fs.rm(path.join(context.workspaceDir, 'downloads'), { recursive: true });
+    await fs.symlink('/etc', path.join(context.workspaceDir, 'downloads'));
+    await expect(readFileTool.execute({ path: 'downloads/passwd' }, context)).rejects.toThrow(/symbolic link/);
+    await expect(listDirectoryTool.execute({ path: 'downloads' }, context)).rejects.toThrow(/symbolic link/);
+  });
+
+  it('lists and reads names that are not UTF-8', async () => {
+    const raw = Buffer.concat([Buffer.from(path.join(context.workspaceDir, 'uploads/')), Buffer.from([0x66, 0xff, 0xfe, 0x2e, 0x74])]);
+    await fs.writeFile(raw, 'odd');
+    expect((await listDirectoryTool.execute({ path: 'uploads' }, context)).output).toBe('f\uFFFD\uFFFD.t\tfile\t3 bytes');
+    await expect(readFileTool.execute({ path: 'uploads/f\uFFFD\uFFFD.t' }, context)).rejects.toThrow(/does not exist/);
+  });
+
+  it('refuses a write past the workspace quota and says why', async () => {
+    const small = { ...context, limits: { ...DEFAULT_SANDBOX_LIMITS, workspaceQuotaMb: 1 } };
+    await fs.writeFile(path.join(context.workspaceDir, 'uploads', 'big.bin'), Buffer.alloc(900 * 1024, 1));
+    await expect(writeFileTool.execute({ path: 'downloads/more.txt', content: 'y'.repeat(300 * 1024) }, small)).rejects.toThrow(
+      /The workspace uses .* of its 1\.0 MB quota; 0\.3 MB more do not fit\. Delete files before writing more\./,
+    );
+    await expect(fs.stat(path.join(context.workspaceDir, 'downloads', 'more.txt'))).rejects.toThrow();
+  });
+
+  it('keeps a file it writes owned by the workspace owner', async () => {
+    await writeFileTool.execute({ path: 'downloads/deep/er/out.txt', content: 'x' }, context);
+    const workspace = await fs.stat(context.workspaceDir);
+    const written = await fs.stat(path.join(context.workspaceDir, 'downloads/deep/er/out.txt'));
+    expect([written.uid, written.gid]).toEqual([workspace.uid, workspace.gid]);
   });
 });

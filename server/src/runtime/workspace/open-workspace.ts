@@ -12,6 +12,8 @@ const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_DIRECTORY
 const DIRECTORY_FLAGS = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK;
 const READ_FLAGS = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY;
 const WRITE_FLAGS = O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY;
+// `/proc/self/fd/N` itself is a link to what N holds: reopening it must follow that one link.
+const REOPEN_FLAGS = O_RDONLY | O_DIRECTORY | O_NONBLOCK;
 
 /** The owner of new files and folders: whoever owns the workspace root (the sandbox's host user). */
 export interface WorkspaceOwner {
@@ -102,7 +104,10 @@ export async function openWorkspace(rootPath: string): Promise<Workspace> {
     try {
       return await fs.open(entryPath(parent, name), DIRECTORY_FLAGS);
     } catch (error) {
-      if (!create || (error as NodeJS.ErrnoException).code !== 'ENOENT') throw describe(error, shown);
+      const code = (error as NodeJS.ErrnoException).code;
+      // O_DIRECTORY | O_NOFOLLOW answers ENOTDIR for a link too; name the link, it is what the user made.
+      if (code === 'ENOTDIR' && (await fs.lstat(entryPath(parent, name)).catch(() => undefined))?.isSymbolicLink()) throw describe({ code: 'ELOOP' }, shown);
+      if (!create || code !== 'ENOENT') throw describe(error, shown);
     }
     // mkdir never follows a link in its last segment (EEXIST), and the open after it refuses one.
     await fs.mkdir(entryPath(parent, name), 0o755).catch((error: NodeJS.ErrnoException) => {
@@ -119,7 +124,7 @@ export async function openWorkspace(rootPath: string): Promise<Workspace> {
   };
 
   const openDirectory: Workspace['openDirectory'] = async (segments, shown, options = {}) => {
-    let current = await fs.open(entryPath(root), DIRECTORY_FLAGS);
+    let current = await fs.open(entryPath(root), REOPEN_FLAGS);
     try {
       for (const segment of segments) {
         const next = await child(current, segment, shown, options.create === true);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs/promises';
+import fs, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import {
   APPROVAL_OUTCOMES,
@@ -17,8 +17,13 @@ import type { TaskEventLog } from '../../events/task-event-log.ts';
 import type { Logger } from '../../logging/logger.ts';
 import { awaitingApproval, createAgentState } from '../../runtime/agent/agent-state.ts';
 import { createRedactor } from '../../runtime/secrets/create-redactor.ts';
+import { DEFAULT_SANDBOX_LIMITS, toSandboxLimits } from '../../runtime/sandbox/sandbox-limits.ts';
 import { parseAgentState, type TaskRunner } from '../../runtime/task-runner.ts';
-import { resolveWorkspacePath } from '../../runtime/tools/workspace-path.ts';
+import { toWorkspaceBudget } from '../../runtime/tools/file-tools.ts';
+import { openWorkspace, withWorkspace } from '../../runtime/workspace/open-workspace.ts';
+import { parseWorkspacePath } from '../../runtime/workspace/parse-workspace-path.ts';
+import { walkWorkspace } from '../../runtime/workspace/walk-workspace.ts';
+import { WorkspaceAccessError } from '../../runtime/workspace/workspace-access-error.ts';
 import type { ProjectsRepository } from '../../store/projects-repository.ts';
 import type { TaskRow, TasksRepository } from '../../store/tasks-repository.ts';
 import { formatAttachedFilesNote, placeUploads } from '../uploads/place-uploads.ts';
@@ -40,12 +45,16 @@ export interface CreateTaskInput {
   files?: StagedFile[] | undefined;
 }
 
+/** An artifact opened for download: the checked descriptor, and the secrets its text must not show. */
 export interface ArtifactFile {
-  absolutePath: string;
+  handle: FileHandle;
   name: string;
   size: number;
   mimeType: string;
+  secretValues: string[];
 }
+
+const MAX_LISTED_ARTIFACTS = 10_000;
 
 function conversationId(): string {
   return `${Date.now()}-${Math.random().toString(36).slice(2, 11).padEnd(9, '0')}`;
@@ -107,10 +116,12 @@ export function createTasksService(deps: {
   };
 
   /** Moves uploads into the workspace; returns the files and the note for the agent. */
-  const receiveFiles = async (taskId: string, files: StagedFile[] | undefined): Promise<AttachedFile[]> => {
+  const receiveFiles = async (taskId: string, project: string, files: StagedFile[] | undefined): Promise<AttachedFile[]> => {
     if (!files || files.length === 0) return [];
     try {
-      return await placeUploads(runner.workspaceDir(taskId), files);
+      const config = (await deps.projects.find(project))?.config;
+      const budget = toWorkspaceBudget(config ? toSandboxLimits(config) : DEFAULT_SANDBOX_LIMITS);
+      return await placeUploads(runner.workspaceDir(taskId), files, { budget });
     } catch (error) {
       // A refused archive or name is the client's 400, not a server failure.
       if (error instanceof UploadError) throw new AppError(error.code, error.message, { status: error.status });
@@ -130,7 +141,7 @@ export function createTasksService(deps: {
       await fs.mkdir(path.join(workspace, 'uploads'), { recursive: true });
       await fs.mkdir(path.join(workspace, 'downloads'), { recursive: true });
       try {
-        const attachedFiles = await receiveFiles(id, input.files);
+        const attachedFiles = await receiveFiles(id, principal.project, input.files);
         const state = createAgentState();
         state.messages.push({ role: 'user', content: userTurn(message, attachedFiles) });
         const now = new Date().toISOString();
@@ -214,7 +225,7 @@ export function createTasksService(deps: {
         if (!isTerminalStatus(row.status as TaskStatus)) {
           throw new AppError('TASK_BUSY', `Task ${id} is ${row.status}; send the follow-up once it has finished`);
         }
-        const attachedFiles = await receiveFiles(id, input.files);
+        const attachedFiles = await receiveFiles(id, principal.project, input.files);
         const state = parseAgentState(row.state);
         state.messages.push({ role: 'user', content: userTurn(message, attachedFiles) });
         state.turnText = '';
@@ -301,38 +312,44 @@ export function createTasksService(deps: {
       const row = await findTask(principal, id);
       // A command can name a file after a secret (`touch "$TOKEN.txt"`); listings show it redacted.
       const { redact } = createRedactor(await runner.secretValues(row));
-      const root = runner.workspaceDir(id);
       const files: Artifact[] = [];
-      const walk = async (dir: string) => {
-        const entries = await fs.readdir(dir, { withFileTypes: true }).catch(() => []);
-        for (const entry of entries) {
-          const absolute = path.join(dir, entry.name);
-          if (entry.isDirectory()) await walk(absolute);
-          else if (entry.isFile()) {
-            const stat = await fs.stat(absolute);
-            files.push({
-              name: redact(entry.name),
-              path: redact(path.relative(root, absolute).split(path.sep).join('/')),
-              size: stat.size,
-              ...describeFileType(entry.name),
-              modifiedAt: stat.mtime.toISOString(),
-            });
-          }
-        }
-      };
-      await walk(root);
+      await withWorkspace(runner.workspaceDir(id), (workspace) =>
+        walkWorkspace(workspace, ({ path: relative, name, stat }) => {
+          if (!stat.isFile() || files.length >= MAX_LISTED_ARTIFACTS) return;
+          files.push({ name: redact(name), path: redact(relative), size: stat.size, ...describeFileType(name), modifiedAt: stat.mtime.toISOString() });
+        }),
+      ).catch((error: unknown) => {
+        // A workspace removed by retention (or never made) simply holds no artifacts.
+        if (!(error instanceof WorkspaceAccessError && error.reason === 'missing')) throw error;
+      });
       return files.sort((a, b) => a.path.localeCompare(b.path));
     },
 
-    async findArtifact(principal: Principal, id: string, requested: unknown): Promise<ArtifactFile> {
+    /** Opens an artifact by descriptor for download; the caller must consume or close `handle`. */
+    async openArtifact(principal: Principal, id: string, requested: unknown): Promise<ArtifactFile> {
       if (typeof requested !== 'string' || requested === '') throw new AppError('VALIDATION_ERROR', 'Missing path query parameter');
-      await findTask(principal, id);
-      const absolutePath = await resolveWorkspacePath(runner.workspaceDir(id), requested).catch(() => {
-        throw new AppError('NOT_FOUND', `No artifact at "${requested}" in task ${id}`);
+      const row = await findTask(principal, id);
+      const notFound = () => new AppError('NOT_FOUND', `No artifact at "${requested}" in task ${id}`);
+      let segments: string[];
+      try {
+        segments = parseWorkspacePath(requested);
+      } catch {
+        throw notFound();
+      }
+      const secretValues = await runner.secretValues(row);
+      const workspace = await openWorkspace(runner.workspaceDir(id)).catch(() => {
+        throw notFound();
       });
-      const stat = await fs.lstat(absolutePath).catch(() => undefined);
-      if (!stat?.isFile()) throw new AppError('NOT_FOUND', `No artifact at "${requested}" in task ${id}`);
-      return { absolutePath, name: path.basename(absolutePath), size: stat.size, mimeType: describeFileType(absolutePath).mimeType };
+      try {
+        const { handle, stat } = await workspace.openFile(segments, requested).catch((error: unknown) => {
+          if (error instanceof WorkspaceAccessError) throw notFound();
+          throw error;
+        });
+        const name = segments.at(-1) ?? requested;
+        return { handle, name, size: stat.size, mimeType: describeFileType(name).mimeType, secretValues };
+      } finally {
+        await workspace.close();
+      }
     },
   };
 }

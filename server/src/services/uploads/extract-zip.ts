@@ -1,9 +1,8 @@
-import { createWriteStream } from 'node:fs';
-import { lstat, mkdir } from 'node:fs/promises';
-import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import yauzl from 'yauzl';
+import type { Workspace } from '../../runtime/workspace/open-workspace.ts';
+import { freeName } from './free-name.ts';
 import { sanitizeFileName } from './sanitize-file-name.ts';
 import { UploadError } from './upload-error.ts';
 
@@ -36,32 +35,14 @@ function openEntry(zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<NodeJS.Reada
   });
 }
 
-async function exists(file: string): Promise<boolean> {
-  return lstat(file).then(
-    () => true,
-    () => false,
-  );
-}
-
-/** `name (1).ext`, `name (2).ext`, … until the name is free in `dir`. */
-export async function freeName(dir: string, name: string): Promise<string> {
-  if (!(await exists(path.join(dir, name)))) return name;
-  const dot = name.lastIndexOf('.');
-  const stem = dot > 0 ? name.slice(0, dot) : name;
-  const extension = dot > 0 ? name.slice(dot) : '';
-  for (let index = 1; ; index++) {
-    const candidate = `${stem} (${index})${extension}`;
-    if (!(await exists(path.join(dir, candidate)))) return candidate;
-  }
-}
-
 /**
- * Extracts `zipPath` into the fresh, empty directory `targetDir`, keeping folders. Refuses (UploadError
- * VALIDATION_ERROR) zip-slip paths, links and other special entries, more than `maxArchiveEntries`
- * entries, or more than `maxArchiveBytes` once inflated (counted while inflating, not from headers).
- * Returns the extracted files' paths relative to `targetDir`. The caller removes `targetDir` on failure.
+ * Extracts `zipPath` into the fresh, empty workspace folder at `target` (segments below the root), keeping
+ * folders, through the workspace's descriptors. Refuses (UploadError VALIDATION_ERROR) zip-slip paths,
+ * links and other special entries, more than `maxArchiveEntries` entries, or more than `maxArchiveBytes`
+ * once inflated (counted while inflating, not from headers). Returns the extracted files' paths relative
+ * to `target`. The caller removes `target` on failure.
  */
-export async function extractZip(zipPath: string, targetDir: string, displayName: string, limits: ZipLimits): Promise<string[]> {
+export async function extractZip(zipPath: string, workspace: Workspace, target: string[], displayName: string, limits: ZipLimits): Promise<string[]> {
   const refuse = (why: string) => new UploadError(`The archive "${displayName}" was refused: ${why}. Nothing from it was kept.`, 'VALIDATION_ERROR', 400);
   const tooBig = () => refuse(`it expands to more than ${Math.round(limits.maxArchiveBytes / 1024 / 1024)} MB`);
   let zip: yauzl.ZipFile;
@@ -93,12 +74,15 @@ export async function extractZip(zipPath: string, targetDir: string, displayName
     if (segments.length === 0) return;
     if (totalBytes + entry.uncompressedSize > limits.maxArchiveBytes) throw tooBig();
     const dirSegments = isDirectory ? segments : segments.slice(0, -1);
-    const parent = path.join(targetDir, ...dirSegments);
-    if (parent !== targetDir && !parent.startsWith(targetDir + path.sep)) throw refuse(`the entry "${entry.fileName}" points outside its folder`);
-    await mkdir(parent, { recursive: true });
-    if (isDirectory) return;
-    const name = await freeName(parent, segments[segments.length - 1] as string);
-    const target = path.join(parent, name);
+    const parent = await workspace.openDirectory([...target, ...dirSegments], displayName, { create: true });
+    let name: string;
+    try {
+      if (isDirectory) return;
+      name = await freeName(parent, segments[segments.length - 1] as string);
+    } finally {
+      await parent.close();
+    }
+    const file = await workspace.createFile([...target, ...dirSegments, name], displayName, { exclusive: true });
     const counter = new Transform({
       transform(chunk: Buffer, _encoding, callback) {
         totalBytes += chunk.length;
@@ -106,8 +90,8 @@ export async function extractZip(zipPath: string, targetDir: string, displayName
         else callback(null, chunk);
       },
     });
-    await pipeline(await openEntry(zip, entry), counter, createWriteStream(target, { flags: 'wx' }));
-    extracted.push(path.relative(targetDir, target).split(path.sep).join('/'));
+    await pipeline(await openEntry(zip, entry), counter, file.createWriteStream());
+    extracted.push([...dirSegments, name].join('/'));
   };
 
   await new Promise<void>((resolve, reject) => {

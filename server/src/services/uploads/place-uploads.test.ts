@@ -133,7 +133,7 @@ describe('placeUploads', () => {
 
   it('refuses a zip bomb whose headers lie about its size', async () => {
     const bomb = lieAboutSizes(await zipBuffer([{ name: 'zeros.bin', data: Buffer.alloc(8 * 1024 * 1024) }]), 100);
-    await expectRefused(placeUploads(workspaceDir, [stage('liar.zip', bomb)], { maxArchiveBytes: 4 * 1024 * 1024, maxArchiveEntries: 10 }), /liar\.zip.*(expands to more than 4 MB|too many bytes)/);
+    await expectRefused(placeUploads(workspaceDir, [stage('liar.zip', bomb)], { limits: { maxArchiveBytes: 4 * 1024 * 1024, maxArchiveEntries: 10 } }), /liar\.zip.*(expands to more than 4 MB|too many bytes)/);
     expect(listTree(uploads())).toEqual([]);
   });
 

@@ -1,7 +1,13 @@
-import { copyFile, constants, link, lstat, mkdir, rm, rmdir, unlink } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import fs, { rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import type { AttachedFile } from '@concierge/shared';
-import { extractZip, freeName, type ZipLimits } from './extract-zip.ts';
+import { checkWorkspaceBudget, type WorkspaceBudget } from '../../runtime/workspace/check-workspace-budget.ts';
+import { entryPath, withWorkspace, type Workspace } from '../../runtime/workspace/open-workspace.ts';
+import { WorkspaceAccessError } from '../../runtime/workspace/workspace-access-error.ts';
+import { extractZip, type ZipLimits } from './extract-zip.ts';
+import { freeName } from './free-name.ts';
 import type { StagedFile } from './receive-multipart.ts';
 import { sanitizeFileName } from './sanitize-file-name.ts';
 import { UploadError } from './upload-error.ts';
@@ -14,26 +20,21 @@ export const DEFAULT_PLACE_UPLOADS_LIMITS: ZipLimits = { maxArchiveBytes: 200 * 
 
 const MAX_NOTE_FILES = 50;
 
-async function moveExclusive(source: string, target: string): Promise<void> {
+/** Places one staged file as `uploads/<name>`, never overwriting: a hard link when it can, else a copy. */
+async function placeFile(workspace: Workspace, file: StagedFile, name: string): Promise<void> {
+  const uploads = await workspace.openDirectory([UPLOADS_DIR], UPLOADS_DIR, { create: true });
   try {
     // link() fails if the target exists (even as a dangling symlink), so nothing is ever overwritten.
-    await link(source, target);
+    await fs.link(file.path, entryPath(uploads, name));
+    if (process.getuid?.() === 0) await fs.lchown(entryPath(uploads, name), workspace.owner.uid, workspace.owner.gid);
+    return;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
-    await copyFile(source, target, constants.COPYFILE_EXCL);
+  } finally {
+    await uploads.close();
   }
-  await unlink(source);
-}
-
-async function uploadsDirOf(workspaceDir: string): Promise<string> {
-  const dir = path.join(workspaceDir, UPLOADS_DIR);
-  await mkdir(dir, { recursive: true });
-  // The sandbox can replace uploads/ with a link; following it would let a command aim our writes anywhere.
-  const stats = await lstat(dir);
-  if (stats.isSymbolicLink() || !stats.isDirectory()) {
-    throw new UploadError(`The workspace's ${UPLOADS_DIR}/ is not a folder; remove it and upload again`, 'VALIDATION_ERROR', 400);
-  }
-  return dir;
+  const target = await workspace.createFile([UPLOADS_DIR, name], name, { exclusive: true });
+  await pipeline(createReadStream(file.path), target.createWriteStream());
 }
 
 function isZip(name: string): boolean {
@@ -45,38 +46,73 @@ async function discardStaged(files: StagedFile[]): Promise<void> {
   for (const dir of new Set(files.map((file) => path.dirname(file.path)))) await rmdir(dir).catch(() => undefined);
 }
 
+/** Removes what a failed placement made inside `uploads/`, through the folder's descriptor. */
+async function removePlaced(workspace: Workspace, names: string[]): Promise<void> {
+  if (names.length === 0) return;
+  const uploads = await workspace.openDirectory([UPLOADS_DIR], UPLOADS_DIR).catch(() => undefined);
+  if (!uploads) return;
+  try {
+    await Promise.all(names.map((name) => rm(entryPath(uploads, name).toString(), { recursive: true, force: true })));
+  } finally {
+    await uploads.close();
+  }
+}
+
 /**
  * Moves staged files into `<workspace>/uploads/` under sanitised, collision-free names and extracts ZIP
- * archives into `uploads/<archive name>/`. All or nothing: on any refusal it removes what it placed and
- * throws UploadError. Staged files are always deleted.
+ * archives into `uploads/<archive name>/`, all through the workspace's descriptors. What is placed counts
+ * against the workspace's budget (inflated archives included). All or nothing: on any refusal it removes
+ * what it placed and throws UploadError. Staged files are always deleted.
  */
-export async function placeUploads(workspaceDir: string, files: StagedFile[], limits: ZipLimits = DEFAULT_PLACE_UPLOADS_LIMITS): Promise<AttachedFile[]> {
+export async function placeUploads(
+  workspaceDir: string,
+  files: StagedFile[],
+  options: { limits?: ZipLimits; budget?: WorkspaceBudget } = {},
+): Promise<AttachedFile[]> {
+  const limits = options.limits ?? DEFAULT_PLACE_UPLOADS_LIMITS;
   const placed: string[] = [];
   const attached: AttachedFile[] = [];
   try {
-    const uploadsDir = await uploadsDirOf(workspaceDir);
-    for (const file of files) {
-      const name = sanitizeFileName(file.name);
-      if (isZip(name)) {
-        const folder = await freeName(uploadsDir, sanitizeFileName(name.slice(0, -4)));
-        const target = path.join(uploadsDir, folder);
-        await mkdir(target);
-        placed.push(target);
-        for (const relative of await extractZip(file.path, target, name, limits)) {
-          attached.push({ name: path.posix.basename(relative), path: `${UPLOADS_DIR}/${folder}/${relative}` });
-        }
-      } else {
-        const finalName = await freeName(uploadsDir, name);
-        const target = path.join(uploadsDir, finalName);
-        await moveExclusive(file.path, target);
-        placed.push(target);
-        attached.push({ name: finalName, path: `${UPLOADS_DIR}/${finalName}` });
-      }
+    let archiveLimits = limits;
+    if (options.budget) {
+      const plain = files.filter((file) => !isZip(sanitizeFileName(file.name)));
+      const free = await checkWorkspaceBudget(workspaceDir, options.budget, {
+        bytes: plain.reduce((sum, file) => sum + file.size, 0),
+        entries: files.length,
+      }).catch((error: unknown) => {
+        if (error instanceof WorkspaceAccessError) throw new UploadError(`The files do not fit in the task's workspace. ${error.message}`, 'PAYLOAD_TOO_LARGE', 413);
+        throw error;
+      });
+      archiveLimits = { maxArchiveBytes: Math.min(limits.maxArchiveBytes, free.bytes), maxArchiveEntries: Math.min(limits.maxArchiveEntries, free.entries) };
     }
+    await withWorkspace(workspaceDir, async (workspace) => {
+      for (const file of files) {
+        const name = sanitizeFileName(file.name);
+        const uploads = await workspace.openDirectory([UPLOADS_DIR], UPLOADS_DIR, { create: true });
+        const finalName = await freeName(uploads, isZip(name) ? sanitizeFileName(name.slice(0, -4)) : name).finally(() => uploads.close());
+        if (isZip(name)) {
+          await (await workspace.openDirectory([UPLOADS_DIR, finalName], name, { create: true })).close();
+          placed.push(finalName);
+          for (const relative of await extractZip(file.path, workspace, [UPLOADS_DIR, finalName], name, archiveLimits)) {
+            attached.push({ name: path.posix.basename(relative), path: `${UPLOADS_DIR}/${finalName}/${relative}` });
+          }
+        } else {
+          await placeFile(workspace, file, finalName);
+          placed.push(finalName);
+          attached.push({ name: finalName, path: `${UPLOADS_DIR}/${finalName}` });
+        }
+      }
+    }).catch(async (error: unknown) => {
+      await withWorkspace(workspaceDir, (workspace) => removePlaced(workspace, placed)).catch(() => undefined);
+      throw error;
+    });
     return attached;
   } catch (error) {
-    await Promise.all(placed.map((target) => rm(target, { recursive: true, force: true })));
     if (error instanceof UploadError) throw error;
+    if (error instanceof WorkspaceAccessError) {
+      // The sandbox can replace uploads/ with a link or a file; we never follow it.
+      throw new UploadError(`The workspace's ${UPLOADS_DIR}/ is not a folder (${error.message}); remove it and upload again`, 'VALIDATION_ERROR', 400);
+    }
     throw new UploadError(`Could not store the uploaded files: ${(error as Error).message}`, 'VALIDATION_ERROR', 400);
   } finally {
     await discardStaged(files);

@@ -1,0 +1,36 @@
+import { measureWorkspaceUsage } from './measure-workspace-usage.ts';
+import { WorkspaceAccessError } from './workspace-access-error.ts';
+
+/** A workspace's budget: disk bytes and entries (files, folders, links). */
+export interface WorkspaceBudget {
+  quotaBytes: number;
+  maxEntries: number;
+}
+
+function megabytes(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+/**
+ * Refuses (WorkspaceAccessError `too_large`) when the workspace, plus `adding` bytes and `addingEntries`
+ * entries about to be written, would exceed its budget. Returns what is still free after them.
+ */
+export async function checkWorkspaceBudget(
+  dir: string,
+  budget: WorkspaceBudget,
+  adding: { bytes?: number; entries?: number } = {},
+): Promise<{ bytes: number; entries: number }> {
+  const usage = await measureWorkspaceUsage(dir, { maxEntries: budget.maxEntries });
+  const bytes = adding.bytes ?? 0;
+  if (!usage.complete || usage.entries + (adding.entries ?? 0) > budget.maxEntries) {
+    throw new WorkspaceAccessError(
+      'too_large',
+      `The workspace holds more than ${budget.maxEntries} files and folders, its limit; delete some before writing more.`,
+    );
+  }
+  if (usage.bytes + bytes > budget.quotaBytes) {
+    const now = `The workspace uses ${megabytes(usage.bytes)} of its ${megabytes(budget.quotaBytes)} quota`;
+    throw new WorkspaceAccessError('too_large', `${bytes > 0 ? `${now}; ${megabytes(bytes)} more do not fit` : now}. Delete files before writing more.`);
+  }
+  return { bytes: budget.quotaBytes - usage.bytes - bytes, entries: budget.maxEntries - usage.entries - (adding.entries ?? 0) };
+}
