@@ -22,6 +22,17 @@ export interface Config {
   maxSteps: number;
   /** How long an idle task keeps its in-memory secrets (follow-ups after that fail with SECRETS_LOST). */
   secretsTtlMs: number;
+  /** HTTP limits against slow or greedy clients (see docs/security.md "HTTP limits"). */
+  http: {
+    headersTimeoutMs: number;
+    requestTimeoutMs: number;
+    keepAliveTimeoutMs: number;
+    maxConnections: number;
+    maxStreamsPerPrincipal: number;
+    maxStreamsPerTask: number;
+    /** A stream whose client reads nothing for this long is closed. */
+    streamStallTimeoutMs: number;
+  };
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -70,5 +81,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     modelMaxRetries: integer(env, 'CONCIERGE_MODEL_MAX_RETRIES', 2),
     maxSteps: integer(env, 'CONCIERGE_MAX_STEPS', 20),
     secretsTtlMs: integer(env, 'CONCIERGE_SECRETS_TTL_MS', 3_600_000),
+    http: {
+      headersTimeoutMs: integer(env, 'CONCIERGE_HEADERS_TIMEOUT_MS', 10_000),
+      requestTimeoutMs: integer(env, 'CONCIERGE_REQUEST_TIMEOUT_MS', 300_000),
+      keepAliveTimeoutMs: integer(env, 'CONCIERGE_KEEP_ALIVE_TIMEOUT_MS', 5_000),
+      maxConnections: integer(env, 'CONCIERGE_MAX_CONNECTIONS', 1024),
+      maxStreamsPerPrincipal: integer(env, 'CONCIERGE_MAX_STREAMS_PER_PRINCIPAL', 32),
+      maxStreamsPerTask: integer(env, 'CONCIERGE_MAX_STREAMS_PER_TASK', 8),
+      streamStallTimeoutMs: integer(env, 'CONCIERGE_STREAM_STALL_TIMEOUT_MS', 30_000),
+    },
   };
 }

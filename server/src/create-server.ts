@@ -8,6 +8,7 @@ import { createTaskEventBus } from './events/task-event-bus.ts';
 import { createTaskEventLog } from './events/task-event-log.ts';
 import { createPostgresEventBus } from './events/postgres-event-bus.ts';
 import { createApp } from './http/create-app.ts';
+import { createHttpServer } from './http/create-http-server.ts';
 import type { Logger } from './logging/logger.ts';
 import { createModel, resolveModelSetting } from './runtime/model/create-model.ts';
 import { createSandbox, type Sandbox } from './runtime/sandbox/create-sandbox.ts';
@@ -115,6 +116,7 @@ export async function createServer(config: Config, logger: Logger): Promise<Conc
     onTaskCreate: identity.onTaskCreate,
     stagingDir,
     widgetDistDir: WIDGET_DIST_DIR,
+    streamLimits: config.http,
     health: async () => {
       let db = 'ok';
       try {
@@ -143,9 +145,9 @@ export async function createServer(config: Config, logger: Logger): Promise<Conc
     modelLabel: defaultModel.label,
     listen() {
       return new Promise((resolve, reject) => {
-        server = app.listen(config.port, config.host);
-        // SSE streams are long-lived; only idle keep-alive sockets should time out.
-        server.requestTimeout = 0;
+        // requestTimeout covers receiving a request only, so long SSE responses are not cut by it.
+        server = createHttpServer(app, config.http);
+        server.listen(config.port, config.host);
         server.once('error', reject);
         server.once('listening', () => {
           const address = server!.address();

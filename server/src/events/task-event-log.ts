@@ -8,7 +8,8 @@ import type { TaskEventBus } from './task-event-bus.ts';
  */
 export interface TaskEventLog {
   append<K extends TaskEventName>(taskId: string, event: K, data: TaskEventMap[K]): Promise<TaskEvent>;
-  list(taskId: string, afterSeq?: number): Promise<TaskEvent[]>;
+  /** Events after `afterSeq`, at most `limit` of them when given (one page). */
+  list(taskId: string, afterSeq?: number, limit?: number): Promise<TaskEvent[]>;
   subscribe(taskId: string, listener: (event: TaskEvent) => void): () => void;
 }
 
@@ -50,7 +51,7 @@ export function createTaskEventLog(options: { repository: TaskEventsRepository; 
       });
       return result;
     },
-    list: (taskId, afterSeq) => repository.list(taskId, afterSeq),
+    list: (taskId, afterSeq, limit) => repository.list(taskId, afterSeq, limit),
     subscribe: (taskId, listener) => bus.subscribe(taskId, listener),
   };
 }

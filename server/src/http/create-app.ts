@@ -10,6 +10,7 @@ import { requestLog } from './middleware/request-log.ts';
 import { createHealthRouter, type HealthReport } from './routes/health-route.ts';
 import { createTasksRouter } from './routes/tasks-routes.ts';
 import { serveWidgetAssets } from './routes/widget-assets-route.ts';
+import { createStreamSlots } from './stream-slots.ts';
 
 export interface AppDependencies {
   logger: Logger;
@@ -26,6 +27,8 @@ export interface AppDependencies {
   health: () => Promise<HealthReport>;
   stagingDir: string;
   widgetDistDir: string;
+  /** Caps on concurrent streams and how long a stream may wait for a client that does not read. */
+  streamLimits: { maxStreamsPerPrincipal: number; maxStreamsPerTask: number; streamStallTimeoutMs: number };
 }
 
 /** Builds the Koa app: request log, error envelope, public routes, then authenticated /api/v1 routes. */
@@ -44,7 +47,8 @@ export function createApp(deps: AppDependencies): Koa {
   app.use(open.routes());
 
   const api = new Router({ prefix: '/api/v1' });
-  const tasksRouter = createTasksRouter({ tasks: deps.tasks, events: deps.events, stagingDir: deps.stagingDir, ...(deps.onTaskCreate ? { onTaskCreate: deps.onTaskCreate } : {}) });
+  const streams = { slots: createStreamSlots(deps.streamLimits), stallTimeoutMs: deps.streamLimits.streamStallTimeoutMs };
+  const tasksRouter = createTasksRouter({ tasks: deps.tasks, events: deps.events, stagingDir: deps.stagingDir, streams, ...(deps.onTaskCreate ? { onTaskCreate: deps.onTaskCreate } : {}) });
   api.use(authenticate({ apiKeys: deps.apiKeys, widgetAuth: deps.widgetAuth }));
   api.use(tasksRouter.routes());
   app.use(api.routes());

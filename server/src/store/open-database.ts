@@ -12,6 +12,16 @@ export interface OpenedDatabase {
   close(): Promise<void>;
 }
 
+/**
+ * Creates the database file 0600 (or tightens an existing one) before SQLite opens it: SQLite gives the
+ * -wal and -shm files the database file's mode, and would otherwise create all three 0644 under umask 022.
+ */
+function restrictToOwner(file: string): void {
+  fs.closeSync(fs.openSync(file, 'a', 0o600));
+  fs.chmodSync(file, 0o600);
+  for (const companion of [`${file}-wal`, `${file}-shm`]) if (fs.existsSync(companion)) fs.chmodSync(companion, 0o600);
+}
+
 /** Opens SQLite in the data dir, or PostgreSQL when `databaseUrl` is set, and migrates it. */
 export async function openDatabase(options: {
   dataDir: string;
@@ -31,7 +41,9 @@ export async function openDatabase(options: {
   } else {
     kind = 'sqlite';
     fs.mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
-    const sqlite = new SQLite(path.join(options.dataDir, 'concierge.db'));
+    const file = path.join(options.dataDir, 'concierge.db');
+    restrictToOwner(file);
+    const sqlite = new SQLite(file);
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('busy_timeout = 5000');

@@ -33,14 +33,11 @@ export function createTaskEventsRepository(db: Kysely<Database>) {
       const row = await db.selectFrom('task_events').selectAll().where('task_id', '=', taskId).where('seq', '=', seq).executeTakeFirst();
       return row && ({ seq: Number(row.seq), event: row.event, data: JSON.parse(row.data), createdAt: row.created_at } as TaskEvent);
     },
-    async list(taskId: string, afterSeq = 0): Promise<TaskEvent[]> {
-      const rows = await db
-        .selectFrom('task_events')
-        .selectAll()
-        .where('task_id', '=', taskId)
-        .where('seq', '>', afterSeq)
-        .orderBy('seq')
-        .execute();
+    /** Events after `afterSeq` in order; `limit` reads one page (streams page through long logs). */
+    async list(taskId: string, afterSeq = 0, limit?: number): Promise<TaskEvent[]> {
+      let query = db.selectFrom('task_events').selectAll().where('task_id', '=', taskId).where('seq', '>', afterSeq).orderBy('seq');
+      if (limit !== undefined) query = query.limit(limit);
+      const rows = await query.execute();
       return rows.map((row) => ({ seq: Number(row.seq), event: row.event, data: JSON.parse(row.data), createdAt: row.created_at }) as TaskEvent);
     },
     async lastSeq(taskId: string): Promise<number> {

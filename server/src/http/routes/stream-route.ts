@@ -1,13 +1,25 @@
 import type { Context } from 'koa';
 import { encodeSseEvent, isTerminalEvent, isTerminalStatus, SSE_HEARTBEAT, type TaskEvent, type TaskStatus } from '@concierge/shared';
-import type { TaskEventLog } from '../../events/task-event-log.ts';
 import { buildHistory } from '../../events/build-history.ts';
+import type { TaskEventLog } from '../../events/task-event-log.ts';
+import { isAppError } from '../../errors/app-error.ts';
 import type { TasksService } from '../../services/tasks/tasks-service.ts';
+import { createSseWriter } from '../sse-writer.ts';
+import type { StreamSlots } from '../stream-slots.ts';
 
 export const HEARTBEAT_INTERVAL_MS = 15_000;
+/** How often an open stream checks that its API key or widget app has not been revoked. */
+export const PRINCIPAL_RECHECK_INTERVAL_MS = 3_000;
+/** Events read from the log per query while replaying. */
+export const REPLAY_PAGE_EVENTS = 500;
+// Live events held while the replay runs; past this they are dropped and re-read from the log instead.
+const MAX_HELD_EVENTS = 1000;
 
 // Only Sigmic's live events go on the wire; `user_message` is rebuilt into history_message instead.
 const LIVE_EVENTS = new Set(['status', 'thought', 'content', 'tool_call', 'tool_result', 'error', 'done']);
+
+/** Re-checks the caller's credential on an open stream; throws an AppError once it is revoked (set by `authenticate`). */
+export type PrincipalCheck = () => Promise<void>;
 
 function parseResumePoint(ctx: Context): number | undefined {
   const raw = ctx.get('last-event-id') || (typeof ctx.query.after === 'string' ? ctx.query.after : '');
@@ -17,20 +29,37 @@ function parseResumePoint(ctx: Context): number | undefined {
 }
 
 /**
- * GET /tasks/{id}/stream. Subscribes first, then replays the log, then forwards live events above the
- * last replayed sequence: no gap, no duplicate. Without a resume point it replays history as
- * `history_message`s; with `Last-Event-ID` / `?after=` it sends only the events after that one.
+ * GET /tasks/{id}/stream. Subscribes first, then replays the log page by page (waiting for the client to
+ * drain), then forwards live events above the last replayed sequence: no gap, no duplicate. Without a
+ * resume point it replays history as `history_message`s; with `Last-Event-ID` / `?after=` it sends only the
+ * events after that one. A client that stops reading is dropped; a revoked credential ends the stream.
  */
-export function createStreamHandler(deps: { tasks: TasksService; events: TaskEventLog; heartbeatMs?: number }) {
+export function createStreamHandler(deps: {
+  tasks: TasksService;
+  events: TaskEventLog;
+  slots: StreamSlots;
+  stallTimeoutMs: number;
+  heartbeatMs?: number;
+  recheckMs?: number;
+}) {
   return async (ctx: Context) => {
     const principal = ctx.state.principal;
     const taskId = ctx.params.id as string;
     const row = await deps.tasks.findForStream(principal, taskId);
+    const release = deps.slots.acquire(principal, taskId);
     const after = parseResumePoint(ctx);
 
-    const buffered: TaskEvent[] = [];
+    let held: TaskEvent[] = [];
+    let overflowed = false;
     let forward: ((event: TaskEvent) => void) | undefined;
-    const unsubscribe = deps.events.subscribe(taskId, (event) => (forward ? forward(event) : buffered.push(event)));
+    const unsubscribe = deps.events.subscribe(taskId, (event) => {
+      if (forward) return forward(event);
+      if (held.length >= MAX_HELD_EVENTS) {
+        held = [];
+        overflowed = true;
+      }
+      held.push(event);
+    });
 
     ctx.respond = false;
     const response = ctx.res;
@@ -44,51 +73,104 @@ export function createStreamHandler(deps: { tasks: TasksService; events: TaskEve
     response.flushHeaders();
 
     let closed = false;
-    const heartbeat = setInterval(() => !closed && response.write(SSE_HEARTBEAT), deps.heartbeatMs ?? HEARTBEAT_INTERVAL_MS);
-    heartbeat.unref();
+    const timers: NodeJS.Timeout[] = [];
     const close = () => {
       if (closed) return;
       closed = true;
-      clearInterval(heartbeat);
+      for (const timer of timers) clearInterval(timer);
       unsubscribe();
-      response.end();
+      release();
+      if (!response.destroyed) response.end();
     };
+    const writer = createSseWriter(response, { stallTimeoutMs: deps.stallTimeoutMs, onDrop: close });
     ctx.req.on('close', close);
+    response.on('close', close);
+
+    timers.push(setInterval(() => !closed && writer.write(SSE_HEARTBEAT), deps.heartbeatMs ?? HEARTBEAT_INTERVAL_MS));
+    const check = ctx.state.checkPrincipal as PrincipalCheck | undefined;
+    if (check) {
+      let checking = false;
+      timers.push(
+        setInterval(() => {
+          if (closed || checking) return;
+          checking = true;
+          check()
+            .catch((error: unknown) => {
+              if (closed) return;
+              const code = isAppError(error) ? error.code : 'INTERNAL_ERROR';
+              const message = isAppError(error) ? error.message : 'The stream could not re-check its credential';
+              writer.write(encodeSseEvent('error', { message, code }));
+              close();
+            })
+            .finally(() => (checking = false));
+        }, deps.recheckMs ?? PRINCIPAL_RECHECK_INTERVAL_MS),
+      );
+    }
+    for (const timer of timers) timer.unref();
 
     try {
-      const logged = await deps.events.list(taskId);
-      let lastSeq = logged.at(-1)?.seq ?? 0;
-      const current = await deps.tasks.findForStream(principal, taskId).catch(() => row);
-      const streaming = !isTerminalStatus(current.status as TaskStatus);
+      let lastSeq = 0;
       let ended = false;
-      const send = (event: TaskEvent) => {
-        if (closed || event.seq <= lastSeq) return;
+      const encode = (event: TaskEvent): string => {
+        if (event.seq <= lastSeq) return '';
         lastSeq = event.seq;
-        if (LIVE_EVENTS.has(event.event)) response.write(encodeSseEvent(event.event, event.data, event.seq));
         // A follow-up reopens the task: only a terminal event after the last user turn ends the stream.
         if (event.event === 'user_message') ended = false;
         else if (isTerminalEvent(event)) ended = true;
+        return LIVE_EVENTS.has(event.event) ? encodeSseEvent(event.event, event.data, event.seq) : '';
       };
-      const { messages } = buildHistory(logged);
-      if (after === undefined) {
-        for (const message of messages) response.write(encodeSseEvent('history_message', message));
-        response.write(encodeSseEvent('history_done', { messageCount: messages.length, isStreaming: streaming }, lastSeq));
-      } else {
-        response.write(encodeSseEvent('history_done', { messageCount: messages.length, isStreaming: streaming }));
-        const replayFrom = lastSeq;
-        lastSeq = after;
-        for (const event of logged) if (event.seq > after && event.seq <= replayFrom) send(event);
-        lastSeq = Math.max(lastSeq, replayFrom);
+      /** Sends the log from `lastSeq` on, one page at a time, until a page comes back short. */
+      const replayLog = async () => {
+        for (;;) {
+          const page = await deps.events.list(taskId, lastSeq, REPLAY_PAGE_EVENTS);
+          if (closed) return;
+          await writer.writePaced(page.map(encode).join(''));
+          if (page.length < REPLAY_PAGE_EVENTS || closed) return;
+        }
+      };
+
+      // The fold needs the whole log; it is read in pages, and only the fold's messages outlive this block.
+      let loggedSeq = 0;
+      const logged: TaskEvent[] = [];
+      while (!closed) {
+        const page = await deps.events.list(taskId, loggedSeq, REPLAY_PAGE_EVENTS);
+        logged.push(...page);
+        loggedSeq = page.at(-1)?.seq ?? loggedSeq;
+        if (page.length < REPLAY_PAGE_EVENTS) break;
       }
-      // Events that landed while replaying (for instance the task finishing) still go out.
-      for (const event of buffered.splice(0)) send(event);
+      const { messages } = buildHistory(logged);
+      if (after === undefined) for (const event of logged) encode(event);
+      logged.length = 0;
+      const current = await deps.tasks.findForStream(principal, taskId).catch(() => row);
+      const streaming = !isTerminalStatus(current.status as TaskStatus);
+      if (closed) return;
+      if (after === undefined) {
+        for (const message of messages) await writer.writePaced(encodeSseEvent('history_message', message));
+        await writer.writePaced(encodeSseEvent('history_done', { messageCount: messages.length, isStreaming: streaming }, lastSeq));
+      } else {
+        await writer.writePaced(encodeSseEvent('history_done', { messageCount: messages.length, isStreaming: streaming }));
+        lastSeq = after;
+        await replayLog();
+      }
+      // Live events that came in while replaying; if too many came, they are read back from the log.
+      let rounds = 0;
+      while (overflowed && !closed && rounds++ < 1000) {
+        overflowed = false;
+        held = [];
+        await replayLog();
+      }
+      if (closed) return;
+      const pending = held;
+      held = [];
+      writer.write(pending.map(encode).join(''));
       if (!streaming || ended) return close();
       forward = (event) => {
-        send(event);
+        const text = encode(event);
+        if (text) writer.write(text);
         if (ended) close();
       };
     } catch (error) {
-      if (!closed) response.write(encodeSseEvent('error', { message: 'The stream failed; reconnect to resume.', code: 'INTERNAL_ERROR' }));
+      if (!closed) writer.write(encodeSseEvent('error', { message: 'The stream failed; reconnect to resume.', code: 'INTERNAL_ERROR' }));
       close();
       throw error;
     }

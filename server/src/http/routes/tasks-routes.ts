@@ -1,12 +1,14 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import type { ApiPage, TaskListItem } from '@concierge/shared';
+import { type ApiPage, isTerminalStatus, type TaskListItem, type TaskStatus } from '@concierge/shared';
 import { AppError } from '../../errors/app-error.ts';
 import type { TaskEventLog } from '../../events/task-event-log.ts';
 import { toArtifactStream } from '../../services/tasks/artifact-stream.ts';
 import type { TasksService } from '../../services/tasks/tasks-service.ts';
 import { readJsonBody } from '../read-json-body.ts';
 import { optionalString, parseBooleanField, parseEnvField, readTaskInput } from '../read-task-input.ts';
+import { discardStagedFiles } from '../../services/uploads/receive-multipart.ts';
+import type { StreamSlots } from '../stream-slots.ts';
 import { createStreamHandler } from './stream-route.ts';
 
 function pageParam(value: unknown, name: string, fallback: number, max: number): number {
@@ -17,23 +19,34 @@ function pageParam(value: unknown, name: string, fallback: number, max: number):
 }
 
 /** The Task Execution API routes under /api/v1/tasks. Thin: parse, call the service, shape the envelope. */
-export function createTasksRouter(deps: { tasks: TasksService; events: TaskEventLog; stagingDir: string; onTaskCreate?: (ctx: Context) => void | Promise<void> }) {
+export function createTasksRouter(deps: {
+  tasks: TasksService;
+  events: TaskEventLog;
+  stagingDir: string;
+  streams: { slots: StreamSlots; stallTimeoutMs: number; recheckMs?: number };
+  onTaskCreate?: (ctx: Context) => void | Promise<void>;
+}) {
   const router = new Router();
   const { tasks } = deps;
 
   router.post('/tasks', async (ctx) => {
     await deps.onTaskCreate?.(ctx);
     const { fields, files } = await readTaskInput(ctx, deps.stagingDir);
-    const data = await tasks.create(ctx.state.principal, {
-      message: fields.message as string,
-      systemPrompt: optionalString(fields.systemPrompt, 'systemPrompt'),
-      showInHistory: parseBooleanField(fields.showInHistory, 'showInHistory'),
-      autoExecute: parseBooleanField(fields.autoExecute, 'autoExecute'),
-      env: parseEnvField(fields.env, 'env'),
-      secrets: parseEnvField(fields.secrets, 'secrets'),
-      files,
-    });
-    ctx.body = { success: true, data };
+    // Staged files are linked into the workspace or refused: either way nothing stays in staging.
+    try {
+      const data = await tasks.create(ctx.state.principal, {
+        message: fields.message as string,
+        systemPrompt: optionalString(fields.systemPrompt, 'systemPrompt'),
+        showInHistory: parseBooleanField(fields.showInHistory, 'showInHistory'),
+        autoExecute: parseBooleanField(fields.autoExecute, 'autoExecute'),
+        env: parseEnvField(fields.env, 'env'),
+        secrets: parseEnvField(fields.secrets, 'secrets'),
+        files,
+      });
+      ctx.body = { success: true, data };
+    } finally {
+      await discardStagedFiles(files);
+    }
   });
 
   router.get('/tasks', async (ctx) => {
@@ -54,11 +67,18 @@ export function createTasksRouter(deps: { tasks: TasksService; events: TaskEvent
     ctx.body = { success: true, data: { message: 'Task cancelled' } };
   });
 
-  router.get('/tasks/:id/stream', createStreamHandler({ tasks, events: deps.events }));
+  router.get('/tasks/:id/stream', createStreamHandler({ tasks, events: deps.events, ...deps.streams }));
 
   router.post('/tasks/:id/messages', async (ctx) => {
+    // Visibility and TASK_BUSY are settled before a byte of the body is read or staged.
+    const current = await tasks.findForStream(ctx.state.principal, ctx.params.id!);
+    if (!isTerminalStatus(current.status as TaskStatus)) throw new AppError('TASK_BUSY', `Task ${current.id} is ${current.status}; send the follow-up once it has finished`);
     const { fields, files } = await readTaskInput(ctx, deps.stagingDir);
-    ctx.body = { success: true, data: await tasks.followUp(ctx.state.principal, ctx.params.id!, { message: fields.message, files }) };
+    try {
+      ctx.body = { success: true, data: await tasks.followUp(ctx.state.principal, ctx.params.id!, { message: fields.message, files }) };
+    } finally {
+      await discardStagedFiles(files);
+    }
   });
 
   router.post('/tasks/:id/tools/:callId/approve', async (ctx) => {

@@ -5,6 +5,14 @@ import { AppError } from '../../errors/app-error.ts';
 
 const TYPES: Record<string, string> = { '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.map': 'application/json' };
 
+function decodePathPart(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new AppError('NOT_FOUND', 'No such widget file');
+  }
+}
+
 /**
  * GET /widget/*: the built widget. The loader is revalidated often (its name is fixed); chunks have a
  * content hash in their names, so they are cached for a year.
@@ -12,7 +20,7 @@ const TYPES: Record<string, string> = { '.js': 'text/javascript; charset=utf-8',
 export function serveWidgetAssets(distDir: string): Middleware {
   return async (ctx, next) => {
     if (!ctx.path.startsWith('/widget/') || (ctx.method !== 'GET' && ctx.method !== 'HEAD')) return next();
-    const relative = decodeURIComponent(ctx.path.slice('/widget/'.length));
+    const relative = decodePathPart(ctx.path.slice('/widget/'.length));
     const absolute = path.resolve(distDir, relative);
     if (!absolute.startsWith(distDir + path.sep)) throw new AppError('NOT_FOUND', 'No such widget file');
     const stat = await fs.promises.stat(absolute).catch(() => undefined);

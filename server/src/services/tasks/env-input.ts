@@ -16,6 +16,8 @@ export function parseEnvInput(value: unknown, field: 'env' | 'secrets'): Record<
     }
     // Never echo a value: it may be a secret.
     if (typeof inner !== 'string') throw new AppError('INVALID_ENV', `The ${field} value of "${name}" must be a string`);
+    // A NUL cannot be passed through execve: it would cut the value short or fail the spawn.
+    if (inner.includes('\0')) throw new AppError('INVALID_ENV', `The ${field} value of "${name}" contains a NUL character`);
     if (Buffer.byteLength(inner) > MAX_VALUE_BYTES) throw new AppError('INVALID_ENV', `The ${field} value of "${name}" is over ${MAX_VALUE_BYTES} bytes`);
   }
   return Object.fromEntries(entries) as Record<string, string>;

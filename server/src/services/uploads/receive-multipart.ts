@@ -150,3 +150,8 @@ export async function receiveMultipart(
     request.pipe(parser);
   });
 }
+
+/** Removes staged files and their staging folders (idempotent): every refused or finished request calls it. */
+export async function discardStagedFiles(files: readonly StagedFile[]): Promise<void> {
+  for (const dir of new Set(files.map((file) => path.dirname(file.path)))) await rm(dir, { recursive: true, force: true });
+}

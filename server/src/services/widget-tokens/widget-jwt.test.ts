@@ -1,7 +1,7 @@
 import { generateKeyPair, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { createSigningKeys } from './signing-keys.ts';
-import { signWidgetJwt, verifyWidgetJwt, WIDGET_JWT_AUDIENCE, WIDGET_JWT_ISSUER } from './widget-jwt.ts';
+import { MAX_IAT_SKEW_S, MAX_WIDGET_TOKEN_LIFETIME_MS, signWidgetJwt, verifyWidgetJwt, WIDGET_JWT_AUDIENCE, WIDGET_JWT_ISSUER } from './widget-jwt.ts';
 
 const SECRET = 'a'.repeat(32) + '-primary-secret';
 const OTHER_SECRET = 'b'.repeat(32) + '-another-deployment';
@@ -91,7 +91,7 @@ describe('verifyWidgetJwt', () => {
       .sign(foreign.current.key);
     await expectInvalid(borrowedKid);
     // The raw server secret is not the signing key either (it is derived with HKDF).
-    const rawSecret = await signWith({ iss: WIDGET_JWT_ISSUER, aud: WIDGET_JWT_AUDIENCE, sub: 'u', app: 'a', project: 'p', jti: 'j', iat: 1, exp: 4_000_000_000 });
+    const rawSecret = await signWith({ iss: WIDGET_JWT_ISSUER, aud: WIDGET_JWT_AUDIENCE, sub: 'u', app: 'a', project: 'p', jti: 'j', iat: Math.floor(Date.now() / 1000), exp: Math.floor(Date.now() / 1000) + 3600 });
     await expect(verifyWidgetJwt(keys, rawSecret)).resolves.toBeDefined();
     const [rawHeader, rawPayload] = rawSecret.split('.');
     const withRawSecret = await new SignJWT(decode(rawPayload!)).setProtectedHeader(decode(rawHeader!) as { alg: string }).sign(new TextEncoder().encode(SECRET));
@@ -114,6 +114,20 @@ describe('verifyWidgetJwt', () => {
   it('rejects a token that is not valid yet (nbf in the future)', async () => {
     const token = await signWith({ iss: WIDGET_JWT_ISSUER, aud: WIDGET_JWT_AUDIENCE, sub: 'u', app: 'a', project: 'p', jti: 'j', iat: Math.floor(Date.now() / 1000), exp: Math.floor(Date.now() / 1000) + 3600, nbf: Math.floor(Date.now() / 1000) + 600 });
     await expectInvalid(token);
+  });
+
+  it('rejects a token issued more than a minute in the future', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const base = { iss: WIDGET_JWT_ISSUER, aud: WIDGET_JWT_AUDIENCE, sub: 'u', app: 'a', project: 'p', jti: 'j' };
+    await expectInvalid(await signWith({ ...base, iat: now + MAX_IAT_SKEW_S + 30, exp: now + 7200 }), /issued in the future/);
+    await expect(verifyWidgetJwt(keys, await signWith({ ...base, iat: now + 20, exp: now + 3600 }))).resolves.toMatchObject({ endUserId: 'u' });
+  });
+
+  it('rejects a token whose lifetime is over seven days', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const base = { iss: WIDGET_JWT_ISSUER, aud: WIDGET_JWT_AUDIENCE, sub: 'u', app: 'a', project: 'p', jti: 'j', iat: now };
+    await expectInvalid(await signWith({ ...base, exp: now + MAX_WIDGET_TOKEN_LIFETIME_MS / 1000 + 1 }), /lifetime/);
+    await expect(verifyWidgetJwt(keys, await signWith({ ...base, exp: now + MAX_WIDGET_TOKEN_LIFETIME_MS / 1000 }))).resolves.toMatchObject({ endUserId: 'u' });
   });
 
   it('rejects a wrong issuer or audience, and missing claims', async () => {

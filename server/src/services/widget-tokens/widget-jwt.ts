@@ -8,6 +8,10 @@ export const WIDGET_JWT_ISSUER = 'concierge';
 export const WIDGET_JWT_AUDIENCE = 'concierge-widget';
 // Servers of one deployment may disagree on the time by a few seconds.
 const CLOCK_TOLERANCE_S = 5;
+/** A token issued further in the future than this is refused: no honest clock is that far ahead. */
+export const MAX_IAT_SKEW_S = 60;
+/** The longest lifetime (`exp - iat`) a widget token may claim; the token exchange issues at most this. */
+export const MAX_WIDGET_TOKEN_LIFETIME_MS = 7 * 86_400_000;
 
 /** What a verified widget token says: which end user of which app (and so which project). */
 export interface WidgetTokenClaims {
@@ -60,10 +64,14 @@ export async function verifyWidgetJwt(keys: SigningKeys, token: string, now?: Da
         ...(now ? { currentDate: now } : {}),
       },
     );
-    const { sub, app, project, jti, exp } = payload;
+    const { sub, app, project, jti, exp, iat } = payload;
     if (typeof sub !== 'string' || sub === '' || typeof app !== 'string' || typeof project !== 'string' || typeof jti !== 'string' || typeof exp !== 'number') {
       throw new AppError('INVALID_TOKEN', 'The widget token lacks its end user, app or project');
     }
+    // jose checks exp and nbf but not a future iat; a token minted "later" would outlive its lifetime.
+    const nowSeconds = Math.floor((now ?? new Date()).getTime() / 1000);
+    if (typeof iat !== 'number' || iat > nowSeconds + MAX_IAT_SKEW_S) throw new AppError('INVALID_TOKEN', 'The widget token was issued in the future');
+    if (exp - iat > MAX_WIDGET_TOKEN_LIFETIME_MS / 1000) throw new AppError('INVALID_TOKEN', 'The widget token claims a lifetime over the 7 day maximum');
     return { endUserId: sub, appId: app, project, jti, expiresAt: new Date(exp * 1000) };
   } catch (error) {
     if (error instanceof AppError) throw error;

@@ -22,5 +22,11 @@ export function createWidgetTokenAuth(deps: { keys: SigningKeys | undefined; app
       }
       return { kind: 'widget', project: app.project, appId: app.id, endUserId: claims.endUserId };
     },
+
+    /** Throws INVALID_TOKEN when the principal's app was revoked (or moved to another project) since it authenticated. */
+    async checkActive(principal: Extract<Principal, { kind: 'widget' }>): Promise<void> {
+      const app = await deps.apps.find(principal.appId);
+      if (!app || app.project !== principal.project) throw new AppError('INVALID_TOKEN', `The widget app ${principal.appId} of this token was revoked`);
+    },
   };
 }

@@ -8,12 +8,12 @@ import type { WidgetAppsService } from '../widget-apps/widget-apps-service.ts';
 import { resolveWidgetRateLimits } from '../widget-identity/widget-rate-limits.ts';
 import type { EndUserContextStore } from './end-user-context-store.ts';
 import type { SigningKeys } from './signing-keys.ts';
-import { signWidgetJwt } from './widget-jwt.ts';
+import { MAX_WIDGET_TOKEN_LIFETIME_MS, signWidgetJwt } from './widget-jwt.ts';
 
 export const DEFAULT_TOKEN_LIFETIME = '1h';
 /** Widget tokens live in the browser: a day at most, refreshed through the site owner's backend. */
 // Sigmic's own examples ask for "7d"; a week is the most a browser-held token may live.
-export const MAX_TOKEN_LIFETIME_MS = 7 * 86_400_000;
+export const MAX_TOKEN_LIFETIME_MS = MAX_WIDGET_TOKEN_LIFETIME_MS;
 export const MAX_END_USER_ID_CHARS = 256;
 
 /** The answer of POST /auth/token (inside the success envelope). */

@@ -1,0 +1,63 @@
+import http from 'node:http';
+import type { Socket } from 'node:net';
+import type Koa from 'koa';
+
+/** What a slow or greedy client may hold: time to send headers and body, idle keep-alive, open connections. */
+export interface HttpLimits {
+  /** Time to receive the request headers; past it Node answers 408 and closes. */
+  headersTimeoutMs: number;
+  /** Time to receive the whole request (headers and body). An SSE response is not cut by it: it only covers receiving. */
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  /** Open connections at once; the next one is answered 503 SERVICE_UNAVAILABLE and closed. */
+  maxConnections: number;
+}
+
+// Node checks the two timeouts on this interval (30 s by default), so a short timeout needs a short check.
+const TIMEOUT_CHECK_INTERVAL_MS = 1000;
+
+// How long a refused connection may stay half-closed while the client reads its 503.
+const REFUSED_LINGER_MS = 2000;
+
+const OVER_CAPACITY = (() => {
+  const body = JSON.stringify({ success: false, error: { message: 'The server has too many open connections; retry shortly', code: 'SERVICE_UNAVAILABLE' } });
+  return [
+    'HTTP/1.1 503 Service Unavailable',
+    'Content-Type: application/json; charset=utf-8',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    'Retry-After: 5',
+    'Connection: close',
+    '',
+    body,
+  ].join('\r\n');
+})();
+
+/** An http.Server for the Koa app with header, body and keep-alive timeouts and a connection cap that answers 503. */
+export function createHttpServer(app: Koa, limits: HttpLimits): http.Server {
+  const refused = new WeakSet<Socket>();
+  const handle = app.callback();
+  const server = http.createServer(
+    {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      connectionsCheckingInterval: Math.min(TIMEOUT_CHECK_INTERVAL_MS, limits.headersTimeoutMs || TIMEOUT_CHECK_INTERVAL_MS),
+    },
+    // A request that still arrives on a refused connection already has its 503: it is not handled.
+    (request, response) => (refused.has(request.socket) ? undefined : handle(request, response)),
+  );
+  server.keepAliveTimeout = limits.keepAliveTimeoutMs;
+  const open = new Set<Socket>();
+  // `server.maxConnections` would drop the socket without a word; a 503 tells the client to come back.
+  server.prependListener('connection', (socket: Socket) => {
+    if (open.size >= limits.maxConnections) {
+      refused.add(socket);
+      socket.on('error', () => {});
+      socket.end(OVER_CAPACITY);
+      setTimeout(() => socket.destroy(), REFUSED_LINGER_MS).unref();
+      return;
+    }
+    open.add(socket);
+    socket.once('close', () => open.delete(socket));
+  });
+  return server;
+}
