@@ -44,7 +44,7 @@ function describe(error: unknown, shown: string): Error {
   if (code === 'ENOENT') return new WorkspaceAccessError('missing', `"${shown}" does not exist.`);
   if (code === 'ELOOP') return new WorkspaceAccessError('link', `"${shown}" goes through a symbolic link, which file tools do not follow.`);
   if (code === 'ENOTDIR') return new WorkspaceAccessError('not_directory', `"${shown}" goes through something that is not a folder.`);
-  if (code === 'ENXIO' || code === 'EOPNOTSUPP') return new WorkspaceAccessError('not_regular', `"${shown}" is not a regular file.`);
+  if (code === 'ENXIO' || code === 'EOPNOTSUPP') return new WorkspaceAccessError('not_regular', `"${shown}" is not a regular file (a FIFO, socket or device).`);
   if (code === 'EEXIST') return new WorkspaceAccessError('exists', `"${shown}" already exists.`);
   if (code === 'ENAMETOOLONG') return new WorkspaceAccessError('invalid', `"${shown}" has a name that is too long.`);
   return error as Error;
