@@ -9,6 +9,7 @@ import { findPrivatePaths, type PrivatePaths } from './find-private-paths.ts';
 import { measureDiskUsage } from './measure-disk-usage.ts';
 import { type CapturedProcessResult, runCapturedProcess } from './run-captured-process.ts';
 import { SandboxUnavailableError } from './sandbox-unavailable-error.ts';
+import { type SandboxedProcess, type SandboxSpawnOptions, spawnOnHost, spawnSandboxed } from './spawn-sandboxed.ts';
 import type { SandboxLimits } from './sandbox-limits.ts';
 
 /** One command to run in a task's workspace. */
@@ -55,6 +56,8 @@ export interface Sandbox {
   mode: 'bwrap' | 'unsafe-host';
   enforcement: SandboxEnforcement;
   run(options: SandboxRunOptions): Promise<SandboxRunResult>;
+  /** Starts a long-lived program (an stdio MCP server) as confined as `run`'s commands, with piped stdio. */
+  spawn(options: SandboxSpawnOptions): Promise<SandboxedProcess>;
 }
 
 /** The logging the sandbox needs; the server's logger fits. */
@@ -304,7 +307,7 @@ export async function createSandbox(options: CreateSandboxOptions): Promise<Sand
       warnings: [UNSAFE_WARNING],
     };
     logger?.warn({ sandbox: enforcement }, UNSAFE_WARNING);
-    return { mode: 'unsafe-host', enforcement, run: (runOptions) => runOnHost(runOptions, logger) };
+    return { mode: 'unsafe-host', enforcement, run: (runOptions) => runOnHost(runOptions, logger), spawn: spawnOnHost };
   }
 
   const bwrapPath = findExecutable('bwrap', options.bwrapPath);
@@ -333,5 +336,5 @@ export async function createSandbox(options: CreateSandboxOptions): Promise<Sand
   };
   logger?.info({ sandbox: enforcement }, 'sandbox ready');
   for (const warning of warnings) logger?.warn({ sandbox: 'bwrap' }, warning);
-  return { mode: 'bwrap', enforcement, run: (runOptions) => runInBwrap(host, runOptions) };
+  return { mode: 'bwrap', enforcement, run: (runOptions) => runInBwrap(host, runOptions), spawn: (spawnOptions) => spawnSandboxed(host, spawnOptions) };
 }
