@@ -29,13 +29,15 @@ export interface AgentState {
   decisions: Record<string, ApprovalOutcome>;
   /** Call ids already announced as awaiting approval (so a resume does not announce twice). */
   announced: string[];
+  /** How often each pending call was started without finishing (a server stopped mid-call); bounds re-runs after restarts. */
+  started: Record<string, number>;
   /** Assistant text of the current turn so far. */
   turnText: string;
   steps: number;
 }
 
 export function createAgentState(): AgentState {
-  return { messages: [], grants: [], pending: [], results: [], decisions: {}, announced: [], turnText: '', steps: 0 };
+  return { messages: [], grants: [], pending: [], results: [], decisions: {}, announced: [], started: {}, turnText: '', steps: 0 };
 }
 
 /** Pending tool calls waiting for the user's decision. */

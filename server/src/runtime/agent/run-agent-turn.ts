@@ -62,6 +62,24 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+/** Grace past a shell command's own timeout, for the sandbox to kill and reap it. */
+export const SHELL_DEADLINE_GRACE_MS = 5_000;
+/** A call interrupted this many times by restarts is answered with an error instead of run again. */
+export const MAX_INTERRUPTED_STARTS = 2;
+/** Deadline of a tool with no timeout of its own (the file tools). */
+export const DEFAULT_TOOL_DEADLINE_MS = 10_000;
+
+/** How long a tool call may take before it is abandoned with an error: its own timeout, else a short default. */
+// biome-ignore lint/suspicious/noExplicitAny: tools have heterogeneous argument types.
+export function toolDeadlineMs(definition: ToolDefinition<any>, context: ToolContext, args: Record<string, unknown>): number {
+  if (definition.timeoutMs !== undefined) return definition.timeoutMs;
+  if (definition.name === 'run_shell_command') {
+    const own = typeof args.timeoutMs === 'number' ? Math.min(args.timeoutMs, context.limits.commandTimeoutMs) : context.limits.commandTimeoutMs;
+    return own + SHELL_DEADLINE_GRACE_MS;
+  }
+  return DEFAULT_TOOL_DEADLINE_MS;
+}
+
 // A bold first line in the reasoning (`**Planning**`) becomes the thought's subject.
 function toThought(reasoning: string): TaskEventMap['thought'] {
   const match = /^\s*\*\*(.{1,80}?)\*\*\s*/.exec(reasoning);
@@ -162,13 +180,38 @@ export async function runAgentTurn(state: AgentState, options: AgentTurnOptions)
     if (!definition) return { status: 'error', output: `Unknown tool "${call.toolName}".` };
     const parsed = definition.inputSchema.safeParse(call.args);
     if (!parsed.success) return { status: 'error', output: `Invalid arguments for ${call.toolName}: ${parsed.error.message}` };
+    const deadlineMs = toolDeadlineMs(definition, options.toolContext, parsed.data as Record<string, unknown>);
+    // The tool's own signal also fires at the deadline, so its work (a process, an MCP request) stops too.
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    let timer: NodeJS.Timeout | undefined;
+    // Never await a promise that may never settle (a blocked read, a silent MCP server) on its own:
+    // the deadline and the task's abort signal each end the wait.
+    const deadline = new Promise<'deadline'>((resolve) => {
+      timer = setTimeout(() => resolve('deadline'), deadlineMs);
+      timer.unref();
+    });
+    const aborted = new Promise<'aborted'>((resolve) => controller.signal.addEventListener('abort', () => resolve('aborted'), { once: true }));
+    const execution = definition.execute(parsed.data, { ...options.toolContext, signal: controller.signal }).then(
+      (outcome) => ({ outcome }),
+      (error: unknown) => ({ error }),
+    );
     try {
-      const outcome = await definition.execute(parsed.data, options.toolContext);
-      return { status: outcome.status, output: outcome.output };
-    } catch (error) {
+      const settled = await Promise.race([execution, deadline, aborted]);
       if (signal.aborted) throw signal.reason;
+      if (settled === 'deadline') {
+        controller.abort(new ToolError(`${call.toolName} did not finish within ${deadlineMs} ms`));
+        return { status: 'error', output: `The tool ${call.toolName} did not finish within its deadline of ${Math.round(deadlineMs / 1000)}s and was abandoned.` };
+      }
+      if (settled === 'aborted') throw signal.reason;
+      if ('outcome' in settled) return { status: settled.outcome.status, output: settled.outcome.output };
+      const { error } = settled;
       if (error instanceof ToolError) return { status: 'error', output: error.message };
       return { status: 'error', output: `The tool failed: ${error instanceof Error ? error.message : String(error)}` };
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
     }
   };
 
@@ -194,7 +237,15 @@ export async function runAgentTurn(state: AgentState, options: AgentTurnOptions)
         return false;
       } else {
         await options.emit('tool_call', { callId, toolName, status: 'executing', args });
-        result = await runToolCall(call);
+        const starts = state.started[callId] ?? 0;
+        if (starts >= MAX_INTERRUPTED_STARTS) {
+          result = { status: 'error', output: `The tool call was interrupted ${starts} times by a server restart; it is not run again.` };
+        } else {
+          // Saved before the call runs, so a call that takes the server down is not re-run forever on resume.
+          state.started[callId] = starts + 1;
+          await options.save(state);
+          result = await runToolCall(call);
+        }
         result.output = options.redactor.redact(result.output);
       }
       await options.emit('tool_result', { callId, toolName, status: result.status, output: result.output });
@@ -214,6 +265,7 @@ export async function runAgentTurn(state: AgentState, options: AgentTurnOptions)
     state.results = [];
     state.decisions = {};
     state.announced = [];
+    state.started = {};
     await options.save(state);
     return true;
   };

@@ -1,12 +1,16 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { z } from 'zod';
 import type { ProjectConfig } from '../../store/project-config.ts';
+import type { Sandbox } from '../sandbox/create-sandbox.ts';
+import type { SandboxLimits } from '../sandbox/sandbox-limits.ts';
 import type { ToolDefinition } from '../tools/tool.ts';
+import { capToolResult } from './cap-tool-result.ts';
 import { resolveTemplateMap, resolveTemplates } from './resolve-templates.ts';
+import { SandboxedStdioTransport } from './sandboxed-stdio-transport.ts';
+import { toErrorNote } from './to-error-note.ts';
 import { isToolIncluded } from './tool-filter.ts';
 
 export const DEFAULT_MCP_TIMEOUT_MS = 30_000;
@@ -21,15 +25,33 @@ export interface McpConnection {
   close(): Promise<void>;
 }
 
-function createTransport(config: McpServerConfig, values: Record<string, string>): Transport {
+/** Where the task's stdio MCP servers run, and where their stderr goes. */
+export interface McpConnectOptions {
+  signal: AbortSignal;
+  clientName?: string;
+  /** Runs stdio servers inside the task's sandbox; without it they are reported unavailable. */
+  sandbox?: Pick<Sandbox, 'spawn'>;
+  workspaceDir?: string;
+  limits?: SandboxLimits;
+  /** Redacts the task's secrets from error notes and stderr lines. */
+  redact?: (text: string) => string;
+  /** Receives each (redacted, capped) stderr line of a stdio server. */
+  logger?: { info(fields: Record<string, unknown>, message: string): void };
+}
+
+function createTransport(serverName: string, config: McpServerConfig, values: Record<string, string>, options: McpConnectOptions): Transport {
   if (config.command) {
-    // Operator-configured local servers run on the host, with only the env they are given.
-    return new StdioClientTransport({
-      command: config.command,
-      args: (config.args ?? []).map((arg) => resolveTemplates(arg, values)),
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...resolveTemplateMap(config.env, values) },
-      ...(config.cwd ? { cwd: config.cwd } : {}),
-      stderr: 'ignore',
+    const { sandbox, workspaceDir, limits } = options;
+    if (!sandbox || !workspaceDir || !limits) throw new Error('stdio MCP servers run only inside a task sandbox, and none was given');
+    const redact = options.redact ?? ((text: string) => text);
+    // An operator's local server runs in the task's sandbox with only the env it is given: the shell's reach, no more.
+    const command = config.command;
+    const args = (config.args ?? []).map((arg) => resolveTemplates(arg, values));
+    const env = resolveTemplateMap(config.env, values);
+    return new SandboxedStdioTransport({
+      start: () => sandbox.spawn({ workspaceDir, command, args, env, limits, ...(config.cwd ? { cwd: config.cwd } : {}) }),
+      onStderrLine: (line) => options.logger?.info({ server: serverName, stderr: redact(line) }, 'MCP server stderr'),
+      onStderrDropped: (count) => options.logger?.info({ server: serverName, dropped: count }, 'MCP server stderr: further lines dropped'),
     });
   }
   const url = new URL(resolveTemplates(config.url!, values));
@@ -44,15 +66,17 @@ function toText(result: { content?: unknown; structuredContent?: unknown }): str
 }
 
 /**
- * Connects to a project's enabled MCP servers for one turn, with `{{mcp.KEY}}` resolved from the
- * task's env and secrets, and turns their tools into `<server>__<tool>` tool definitions.
- * A server that fails to connect is reported in `failures`; the turn goes on without it.
+ * Connects to a project's enabled MCP servers for one turn, with `{{mcp.KEY}}` resolved from `values`,
+ * and turns their tools into `<server>__<tool>` tool definitions. stdio servers start in the task's sandbox.
+ * A server that fails to connect is reported in `failures` (a short redacted note); the turn goes on without it.
+ * Tool results are capped at the task's `maxOutputBytes`; tool errors become short redacted notes.
  */
 export async function connectMcpServers(
   servers: ProjectConfig['mcpServers'],
   values: Record<string, string>,
-  options: { signal: AbortSignal; clientName?: string },
+  options: McpConnectOptions,
 ): Promise<McpConnection> {
+  const redact = options.redact ?? ((text: string) => text);
   const clients: Client[] = [];
   const tools: ToolDefinition<Record<string, unknown>>[] = [];
   const failures: McpConnection['failures'] = [];
@@ -63,7 +87,7 @@ export async function connectMcpServers(
         const timeout = config.timeout ?? DEFAULT_MCP_TIMEOUT_MS;
         const client = new Client({ name: options.clientName ?? 'concierge', version: '0.1.0' });
         try {
-          await client.connect(createTransport(config, values), { timeout, signal: options.signal });
+          await client.connect(createTransport(serverName, config, values, options), { timeout, signal: options.signal });
           clients.push(client);
           const { tools: listed } = await client.listTools(undefined, { timeout, signal: options.signal });
           for (const listedTool of listed) {
@@ -74,15 +98,24 @@ export async function connectMcpServers(
               description: listedTool.description ?? `${listedTool.name} from the ${serverName} MCP server`,
               inputSchema: z.record(z.string(), z.unknown()),
               jsonSchema: listedTool.inputSchema as Record<string, unknown>,
+              // The agent's deadline backs up the request's own timeout by a second.
+              timeoutMs: timeout + 1_000,
               async execute(args, context) {
-                const result = await client.callTool({ name: listedTool.name, arguments: args }, undefined, { timeout, signal: context.signal });
-                return { status: result.isError ? 'error' : 'success', output: toText(result as { content?: unknown; structuredContent?: unknown }) };
+                let result: Awaited<ReturnType<Client['callTool']>>;
+                try {
+                  result = await client.callTool({ name: listedTool.name, arguments: args }, undefined, { timeout, signal: context.signal });
+                } catch (error) {
+                  if (context.signal.aborted) throw error;
+                  return { status: 'error', output: `The MCP tool ${name} failed: ${toErrorNote(error, redact)}` };
+                }
+                const output = capToolResult(toText(result as { content?: unknown; structuredContent?: unknown }), context.limits.maxOutputBytes);
+                return { status: result.isError ? 'error' : 'success', output };
               },
             });
           }
         } catch (error) {
           await client.close().catch(() => {});
-          failures.push({ server: serverName, reason: error instanceof Error ? error.message : String(error) });
+          failures.push({ server: serverName, reason: toErrorNote(error, redact) });
         }
       }),
   );

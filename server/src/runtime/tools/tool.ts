@@ -19,6 +19,8 @@ export interface ToolDefinition<Args = Record<string, unknown>> {
   inputSchema: z.ZodType<Args>;
   /** The JSON Schema shown to the model when it differs from `inputSchema` (MCP tools bring their own). */
   jsonSchema?: Record<string, unknown>;
+  /** How long a call may run before the agent abandons it (MCP tools: their server's `timeout`); default per tool kind. */
+  timeoutMs?: number;
   execute(args: Args, context: ToolContext): Promise<ToolOutcome>;
 }
 
