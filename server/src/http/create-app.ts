@@ -1,3 +1,4 @@
+import type { TaskAction } from '../services/widget-identity/widget-rate-limits.ts';
 import Router from '@koa/router';
 import Koa, { type Context, type Middleware } from 'koa';
 import type { TaskEventLog } from '../events/task-event-log.ts';
@@ -23,7 +24,7 @@ export interface AppDependencies {
   /** Runs before routing (CORS and origin policy). */
   beforeRoutes?: Middleware[];
   /** Per-request hook on task creation (rate limits). */
-  onTaskCreate?: (ctx: Context) => void | Promise<void>;
+  onTaskCreate?: (ctx: Context, action?: TaskAction) => void | Promise<void>;
   health: () => Promise<HealthReport>;
   stagingDir: string;
   widgetDistDir: string;

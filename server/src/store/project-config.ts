@@ -37,6 +37,14 @@ const rateLimits = z
     tokenPerMinute: z.number().int().min(1),
     /** Task creations per end user per minute. */
     tasksPerMinute: z.number().int().min(1),
+    /** Follow-up messages per end user per minute. */
+    followUpsPerMinute: z.number().int().min(1),
+    /** Approval decisions per end user per minute. */
+    approvalsPerMinute: z.number().int().min(1),
+    /** Pending or running tasks of one widget app at once. */
+    maxActiveTasksPerApp: z.number().int().min(1),
+    /** Pending or running tasks of one end user at once. */
+    maxActiveTasksPerEndUser: z.number().int().min(1),
   })
   .partial();
 

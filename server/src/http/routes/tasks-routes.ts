@@ -5,6 +5,7 @@ import { AppError } from '../../errors/app-error.ts';
 import type { TaskEventLog } from '../../events/task-event-log.ts';
 import { toArtifactStream } from '../../services/tasks/artifact-stream.ts';
 import type { TasksService } from '../../services/tasks/tasks-service.ts';
+import type { TaskAction } from '../../services/widget-identity/widget-rate-limits.ts';
 import { readJsonBody } from '../read-json-body.ts';
 import { optionalString, parseBooleanField, parseEnvField, readTaskInput } from '../read-task-input.ts';
 import { discardStagedFiles } from '../../services/uploads/receive-multipart.ts';
@@ -24,7 +25,8 @@ export function createTasksRouter(deps: {
   events: TaskEventLog;
   stagingDir: string;
   streams: { slots: StreamSlots; stallTimeoutMs: number; recheckMs?: number };
-  onTaskCreate?: (ctx: Context) => void | Promise<void>;
+  /** Rate and concurrency limits (widget traffic): before a create, a follow-up or an approval. */
+  onTaskCreate?: (ctx: Context, action?: TaskAction) => void | Promise<void>;
 }) {
   const router = new Router();
   const { tasks } = deps;
@@ -73,6 +75,7 @@ export function createTasksRouter(deps: {
     // Visibility and TASK_BUSY are settled before a byte of the body is read or staged.
     const current = await tasks.findForStream(ctx.state.principal, ctx.params.id!);
     if (!isTerminalStatus(current.status as TaskStatus)) throw new AppError('TASK_BUSY', `Task ${current.id} is ${current.status}; send the follow-up once it has finished`);
+    await deps.onTaskCreate?.(ctx, 'follow-up');
     const { fields, files } = await readTaskInput(ctx, deps.stagingDir);
     try {
       ctx.body = { success: true, data: await tasks.followUp(ctx.state.principal, ctx.params.id!, { message: fields.message, files }) };
@@ -82,6 +85,7 @@ export function createTasksRouter(deps: {
   });
 
   router.post('/tasks/:id/tools/:callId/approve', async (ctx) => {
+    await deps.onTaskCreate?.(ctx, 'approval');
     const body = await readJsonBody(ctx);
     ctx.body = { success: true, data: await tasks.approve(ctx.state.principal, ctx.params.id!, ctx.params.callId!, body.outcome) };
   });

@@ -14,6 +14,7 @@ import type { TaskRow } from '../../store/tasks-repository.ts';
 import { createWidgetAppsRepository } from '../../store/widget-apps-repository.ts';
 import { createRateLimiter } from '../rate-limiter.ts';
 import type { Principal } from '../tasks/principal.ts';
+import type { TaskAction } from './widget-rate-limits.ts';
 import { createWidgetAppsService, type WidgetAppsService } from '../widget-apps/widget-apps-service.ts';
 import { createEndUserContextStore } from '../widget-tokens/end-user-context-store.ts';
 import { createSecretBox } from '../widget-tokens/secret-box.ts';
@@ -21,14 +22,15 @@ import { loadServerSecrets } from '../widget-tokens/server-secrets.ts';
 import { createSigningKeys } from '../widget-tokens/signing-keys.ts';
 import { createWidgetTokenAuth } from '../widget-tokens/widget-token-auth.ts';
 import { createWidgetTokenService, type WidgetTokenService } from '../widget-tokens/widget-token-service.ts';
-import { resolveWidgetRateLimits } from './widget-rate-limits.ts';
+import { enforceWidgetConcurrency, resolveWidgetRateLimits } from './widget-rate-limits.ts';
 
 /** Everything the widget identity feature plugs into the server. */
 export interface WidgetIdentity {
   widgetAuth: WidgetTokenAuth | undefined;
   publicRouters: Router[];
   beforeRoutes: Middleware[];
-  onTaskCreate: ((ctx: Context) => void | Promise<void>) | undefined;
+  /** Rate and concurrency limits of widget traffic, before a task is created, followed up or approved. */
+  onTaskCreate: ((ctx: Context, action?: TaskAction) => void | Promise<void>) | undefined;
   resolveContext: ((task: TaskRow) => Promise<{ env: Record<string, string>; secrets: Record<string, string> }>) | undefined;
   jwtConfigured: boolean;
   /** Widget apps of this server (creating one here refreshes the CORS origin set at once). */
@@ -58,11 +60,18 @@ export async function createWidgetIdentity(deps: { db: Kysely<Database>; project
     widgetAuth: createWidgetTokenAuth({ keys, apps }),
     publicRouters: [createAuthRouter({ tokens })],
     beforeRoutes: [cors(originPolicy)],
-    async onTaskCreate(ctx) {
+    async onTaskCreate(ctx, action = 'create') {
       const principal = ctx.state.principal as Principal;
       if (principal.kind !== 'widget') return;
       const rules = await resolveWidgetRateLimits(projects, principal.project);
-      limiter.take(`tasks:${principal.appId}:${principal.endUserId}`, rules.tasks, `tasks created by this end user of widget app ${principal.appId}`);
+      const who = `this end user of widget app ${principal.appId}`;
+      if (action === 'approval') {
+        limiter.take(`approvals:${principal.appId}:${principal.endUserId}`, rules.approvals, `approval decisions by ${who}`);
+        return;
+      }
+      if (action === 'follow-up') limiter.take(`follow-ups:${principal.appId}:${principal.endUserId}`, rules.followUps, `follow-up messages by ${who}`);
+      else limiter.take(`tasks:${principal.appId}:${principal.endUserId}`, rules.tasks, `tasks created by ${who}`);
+      await enforceWidgetConcurrency(deps.db, principal, { maxActivePerApp: rules.maxActivePerApp, maxActivePerEndUser: rules.maxActivePerEndUser });
     },
     resolveContext: contexts
       ? async (task) => (task.app_id !== null && task.end_user_id !== null ? contexts.load(task.app_id, task.end_user_id) : { env: {}, secrets: {} })
