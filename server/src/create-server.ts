@@ -97,6 +97,7 @@ export async function createServer(config: Config, logger: Logger): Promise<Conc
     createRedactor: (values) => ({ redact: createRedactor(values).redact, stream: () => createStreamRedactor(values) }),
     resolveContext: identity.resolveContext,
     workspacesDir,
+    sandbox,
     secretsTtlMs: config.secretsTtlMs,
     maxConcurrent: config.maxConcurrentTasks,
     maxSteps: config.maxSteps,

@@ -15,6 +15,7 @@ import { type AgentState, createAgentState } from './agent/agent-state.ts';
 import { runAgentTurn, type TextRedactor } from './agent/run-agent-turn.ts';
 import { decideToolGate } from './agent/tool-policy.ts';
 import { connectMcpServers } from './mcp/connect-mcp-servers.ts';
+import type { Sandbox } from './sandbox/create-sandbox.ts';
 import type { ToolDefinition } from './tools/tool.ts';
 
 export interface TaskRunnerOptions {
@@ -34,6 +35,8 @@ export interface TaskRunnerOptions {
   /** Extra env and secrets for a task beyond its own (the widget end user's), merged under the task's. */
   resolveContext?(task: TaskRow): Promise<{ env: Record<string, string>; secrets: Record<string, string> }>;
   workspacesDir: string;
+  /** Where the task's stdio MCP servers run (the shell's sandbox); without it they are reported unavailable. */
+  sandbox?: Pick<Sandbox, 'spawn'>;
   /** How long an idle task keeps its in-memory secrets for follow-ups. */
   secretsTtlMs: number;
   maxConcurrent: number;
@@ -153,7 +156,14 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
     const unregister = secretRegistry.add(Object.values(allSecrets));
     const redactor = options.createRedactor(Object.values(allSecrets));
     const mcp = Object.values(config.mcpServers).some((server) => server.enabled)
-      ? await connectMcpServers(config.mcpServers, env, { signal })
+      ? await connectMcpServers(config.mcpServers, env, {
+          signal,
+          sandbox: options.sandbox,
+          workspaceDir: workspaceDir(taskId),
+          limits: toSandboxLimits(config),
+          redact: redactor.redact,
+          logger: logger.child({ taskId }),
+        })
       : undefined;
     try {
       const state = parseAgentState(task.state);

@@ -51,7 +51,11 @@ function createTransport(serverName: string, config: McpServerConfig, values: Re
     return new SandboxedStdioTransport({
       start: () => sandbox.spawn({ workspaceDir, command, args, env, limits, ...(config.cwd ? { cwd: config.cwd } : {}) }),
       onStderrLine: (line) => options.logger?.info({ server: serverName, stderr: redact(line) }, 'MCP server stderr'),
-      onStderrDropped: (count) => options.logger?.info({ server: serverName, dropped: count }, 'MCP server stderr: further lines dropped'),
+      onStderrDropped: (count) =>
+        options.logger?.info(
+          { server: serverName, dropped: count },
+          count === 0 ? 'MCP server stderr: line limit reached, dropping further lines' : 'MCP server stderr: lines dropped',
+        ),
     });
   }
   const url = new URL(resolveTemplates(config.url!, values));

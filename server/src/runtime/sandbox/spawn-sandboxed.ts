@@ -91,7 +91,8 @@ function killGroup(child: Child): void {
 /**
  * Starts a long-lived program inside a fresh bubblewrap sandbox, exactly as isolated as a shell command
  * (same mounts, uid, env rules, cgroup and rlimits; no network), with stdin/stdout/stderr piped.
- * Its options reach bwrap on fd 3, so env values (which may hold secrets) never appear in the process list.
+ * Its options and env reach bwrap on fd 3, so env values (secrets) never appear in the process list; its
+ * arguments do (every process's argv is public on the host), so secrets belong in env, not args.
  * Rejects only when it cannot be started at all; the program's own failure shows as an early exit.
  */
 export async function spawnSandboxed(host: SandboxSpawnHost, options: SandboxSpawnOptions): Promise<SandboxedProcess> {
