@@ -114,7 +114,7 @@ describe('a stdio MCP server through the agent', () => {
     expect(failed?.output).toMatch(/^The MCP tool probe__fail failed: MCP error -32000: \[REDACTED\] e+… \(truncated\)$/);
     expect(failed?.output.length).toBeLessThan(400);
     const note = run.events.find((event) => event.event === 'status' && typeof (event.data as { message?: string }).message === 'string');
-    const message = (note?.data as { message: string }).message;
+    const message = (note?.data as { message?: string } | undefined)?.message ?? '';
     expect(message).toMatch(/^Some tools are unavailable: broken \(/);
     expect(message.length).toBeLessThan(400);
     expect(JSON.stringify(run.events)).not.toContain(SECRET);
