@@ -29,6 +29,9 @@ import { createTasksRepository } from './store/tasks-repository.ts';
 
 export const WIDGET_DIST_DIR = path.resolve(fileURLToPath(import.meta.url), '../../../widget/dist');
 
+/** How long shutdown waits for running turns before aborting them (they resume on the next start). */
+export const SHUTDOWN_DRAIN_MS = 10_000;
+
 export interface ConciergeServer {
   /** Listens on config.host:config.port (port 0 picks a free one); resolves to the base URL. */
   listen(): Promise<string>;
@@ -162,7 +165,7 @@ export async function createServer(config: Config, logger: Logger): Promise<Conc
         const stopped = server ? new Promise<void>((resolve) => server!.close(() => resolve())) : Promise.resolve();
         // Streams hold sockets open; end them so close() can finish.
         server?.closeIdleConnections();
-        await runner.drain(10_000);
+        await runner.drain(SHUTDOWN_DRAIN_MS);
         server?.closeAllConnections();
         await stopped;
         await bus.close();

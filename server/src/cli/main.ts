@@ -23,6 +23,9 @@ const USAGE = `Usage: concierge <command>
 
 class UsageError extends Error {}
 
+// Past the drain: time to close the database and sockets after aborting what still runs.
+const SHUTDOWN_GRACE_MS = 5_000;
+
 function print(json: boolean, object: Record<string, unknown>, text: string): void {
   process.stdout.write(json ? `${JSON.stringify(object)}\n` : `${text}\n`);
 }
@@ -40,7 +43,7 @@ async function withDatabase<T>(work: (db: Awaited<ReturnType<typeof openDatabase
 async function serve(): Promise<void> {
   const config = loadConfig();
   // Loaded here so the short commands (keys, apps, projects) start without the agent runtime.
-  const { createServer } = await import('../create-server.ts');
+  const { createServer, SHUTDOWN_DRAIN_MS } = await import('../create-server.ts');
   const logger = createLogger({ level: config.logLevel });
   const server = await createServer(config, logger);
   const url = await server.listen();
@@ -54,6 +57,11 @@ async function serve(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down: draining running tasks');
+    // A backstop: whatever hangs past the drain (a stuck close, a blocked thread), the process still exits.
+    setTimeout(() => {
+      logger.error({ signal }, 'shutdown did not finish in time; exiting');
+      process.exit(1);
+    }, SHUTDOWN_DRAIN_MS + SHUTDOWN_GRACE_MS).unref();
     server.close().then(
       () => process.exit(0),
       (error: unknown) => {
