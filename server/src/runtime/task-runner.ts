@@ -152,11 +152,17 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
     if (kept) kept.usedAt = Date.now();
     const taskSecrets = kept?.values ?? {};
     const allSecrets = { ...context.secrets, ...taskSecrets };
-    const env = { ...context.env, ...(task.env ? (JSON.parse(task.env) as Record<string, string>) : {}), ...allSecrets };
+    const taskEnv = task.env ? (JSON.parse(task.env) as Record<string, string>) : {};
+    // The visitor drives the shell, so the token exchange's secrets never enter it: they serve
+    // {{mcp.KEY}} templates only. The token's env and the task's own env and secrets do reach it.
+    const env = { ...context.env, ...taskEnv, ...taskSecrets };
+    // A widget task's templates resolve from the site owner's token values only, never from the
+    // visitor's own task input (which could re-point an authenticated MCP request anywhere).
+    const templateValues = task.app_id !== null ? { ...context.env, ...context.secrets } : { ...taskEnv, ...taskSecrets };
     const unregister = secretRegistry.add(Object.values(allSecrets));
     const redactor = options.createRedactor(Object.values(allSecrets));
     const mcp = Object.values(config.mcpServers).some((server) => server.enabled)
-      ? await connectMcpServers(config.mcpServers, env, {
+      ? await connectMcpServers(config.mcpServers, templateValues, {
           signal,
           sandbox: options.sandbox,
           workspaceDir: workspaceDir(taskId),

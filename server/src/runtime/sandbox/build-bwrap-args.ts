@@ -53,6 +53,8 @@ export function buildBwrapArgs(options: BwrapArgsOptions): string[] {
     '--new-session',
     '--cap-drop',
     'ALL',
+    // No nested user namespaces: inside one, a command would regain every capability over its own mounts.
+    '--disable-userns',
   ];
   for (const dir of SYSTEM_DIRS) {
     if (!existsSync(dir)) continue;

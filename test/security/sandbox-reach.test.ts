@@ -1,0 +1,62 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ApiClient, createApiClient, request } from '../support/api-client.ts';
+import { type FakeModel, startFakeModel } from '../support/fake-model.ts';
+import { type SpawnedConcierge, spawnConcierge } from '../support/spawn-concierge.ts';
+import { runToolTask, toolResultsSentToModel } from './agent-harness.ts';
+
+// What a visitor who drives the agent's shell can reach: no nested user namespaces (a way back to
+// capabilities), and none of the site owner's token secrets, which serve MCP templates only.
+
+const ORIGIN = 'http://localhost:3000';
+const TOKEN_SECRET = `tok-secret-${randomBytes(10).toString('hex')}`;
+const TOKEN_ENV = `tok-env-${randomBytes(10).toString('hex')}`;
+
+let fake: FakeModel;
+let server: SpawnedConcierge;
+let api: ApiClient;
+
+const shell = (command: string) => ({ name: 'run_shell_command' as const, args: { command } });
+
+beforeAll(async () => {
+  fake = await startFakeModel();
+  server = await spawnConcierge({ llmBaseUrl: fake.url, env: { LOG_LEVEL: 'info' } });
+  api = createApiClient(server.url, (await server.createApiKey()).key);
+}, 120_000);
+
+afterAll(async () => {
+  await server?.stop();
+  await fake?.close();
+});
+
+describe('the sandbox as a visitor reaches it', () => {
+  it('refuses nested user namespaces', async () => {
+    const run = await runToolTask(api, fake, 'userns', [shell('unshare -U true; echo "rc=$?"; unshare -Ur id -u; echo "rc=$?"')]);
+    expect(run.task.status).toBe('completed');
+    const output = run.results[0]?.output ?? '';
+    expect(output).toContain('rc=1');
+    expect(output).not.toContain('rc=0');
+  });
+
+  it('gives a widget task the token exchange’s env but never its secrets', async () => {
+    const created = await server.cli(['apps', 'create', '--project', 'default', '--name', 'reach', '--origin', ORIGIN, '--json']);
+    expect(created.code).toBe(0);
+    const app = JSON.parse(created.stdout) as { appId: string; appSecret: string };
+    const exchange = await request(`${server.url}/api/v1/auth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: { appId: app.appId, appSecret: app.appSecret, endUserId: 'visitor-1', env: { TOKEN_ENV }, secrets: { TOKEN_SECRET } },
+    });
+    expect(exchange.status).toBe(200);
+    const token = exchange.body.data.token as string;
+    const run = await runToolTask(api, fake, 'token-secrets', [shell('echo "env=$TOKEN_ENV secret=$TOKEN_SECRET"; cat /proc/self/environ | tr "\\0" "\\n" | grep -c TOKEN_')], {
+      headers: { authorization: `Bearer ${token}`, origin: ORIGIN },
+    });
+    expect(run.task.status).toBe('completed');
+    const output = run.results[0]?.output ?? '';
+    expect(output).toContain(`env=${TOKEN_ENV} secret=\n`);
+    expect(output).not.toContain('[REDACTED]');
+    expect(output).toMatch(/--- stdout ---\nenv=\S+ secret=\n1\n/);
+    expect(toolResultsSentToModel(fake, run.marker).join('\n')).not.toContain(TOKEN_SECRET);
+  });
+});
