@@ -7,7 +7,7 @@ import { hostProcessesMatching } from '../../server/src/testing/host-processes.t
 
 /** One tool call the fake model makes, in order, one per model step. */
 export interface ToolStep {
-  name: 'run_shell_command' | 'read_file' | 'write_file' | 'list_directory';
+  name: 'run_shell_command' | 'read_file' | 'write_file' | 'list_directory' | `${string}__${string}`;
   args: Record<string, unknown>;
 }
 

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import { startFakeMcpServer } from '../../server/src/testing/start-fake-mcp-server.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiClient, createApiClient, request } from '../support/api-client.ts';
 import { type FakeModel, startFakeModel } from '../support/fake-model.ts';
@@ -15,6 +17,8 @@ const TOKEN_ENV = `tok-env-${randomBytes(10).toString('hex')}`;
 let fake: FakeModel;
 let server: SpawnedConcierge;
 let api: ApiClient;
+let crm: Awaited<ReturnType<typeof startFakeMcpServer>>;
+const OWNER_TOKEN = `owner-${randomBytes(8).toString('hex')}`;
 
 const shell = (command: string) => ({ name: 'run_shell_command' as const, args: { command } });
 
@@ -22,9 +26,20 @@ beforeAll(async () => {
   fake = await startFakeModel();
   server = await spawnConcierge({ llmBaseUrl: fake.url, env: { LOG_LEVEL: 'info' } });
   api = createApiClient(server.url, (await server.createApiKey()).key);
+  crm = await startFakeMcpServer({ requiredAuthorization: `Bearer ${OWNER_TOKEN}` });
+  const projectFile = `${server.dataDir}.projects.json`;
+  const mcpServers = { crm: { type: 'http', url: crm.url, enabled: true, headers: { Authorization: 'Bearer {{mcp.CRM_TOKEN}}' } } };
+  await fs.writeFile(projectFile, JSON.stringify({ projects: { mcp: { mcpServers } } }));
+  try {
+    const applied = await server.cli(['projects', 'apply', projectFile]);
+    if (applied.code !== 0) throw new Error(`projects apply failed: ${applied.stderr}`);
+  } finally {
+    await fs.rm(projectFile, { force: true });
+  }
 }, 120_000);
 
 afterAll(async () => {
+  await crm?.close();
   await server?.stop();
   await fake?.close();
 });
@@ -58,5 +73,27 @@ describe('the sandbox as a visitor reaches it', () => {
     expect(output).not.toContain('[REDACTED]');
     expect(output).toMatch(/--- stdout ---\nenv=\S+ secret=\n1\n/);
     expect(toolResultsSentToModel(fake, run.marker).join('\n')).not.toContain(TOKEN_SECRET);
+  });
+});
+
+describe('MCP templates in a widget task', () => {
+  it('resolve from the token exchange only, never from the visitor’s own env or secrets', async () => {
+    const created = await server.cli(['apps', 'create', '--project', 'mcp', '--name', 'templates', '--origin', ORIGIN, '--json']);
+    expect(created.code).toBe(0);
+    const app = JSON.parse(created.stdout) as { appId: string; appSecret: string };
+    const exchange = await request(`${server.url}/api/v1/auth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: { appId: app.appId, appSecret: app.appSecret, endUserId: 'visitor-2', secrets: { CRM_TOKEN: OWNER_TOKEN } },
+    });
+    expect(exchange.status).toBe(200);
+    const mcpApi = createApiClient(server.url, (await server.createApiKey('mcp')).key);
+    const run = await runToolTask(mcpApi, fake, 'template-override', [{ name: 'crm__lookup_customer', args: { id: '7' } }], {
+      headers: { authorization: `Bearer ${exchange.body.data.token as string}`, origin: ORIGIN },
+      body: { env: { CRM_TOKEN: 'visitor-env' }, secrets: { CRM_TOKEN: 'visitor-secret' } },
+    });
+    expect(run.task.status).toBe('completed');
+    expect(run.results).toEqual([expect.objectContaining({ status: 'success', output: expect.stringContaining('Customer 7: Ada Lovelace') })]);
+    expect(crm.calls).toEqual([{ tool: 'lookup_customer', args: { id: '7' } }]);
   });
 });
