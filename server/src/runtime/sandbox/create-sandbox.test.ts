@@ -199,12 +199,17 @@ describe('createSandbox', () => {
     rmSync(path.join(workspaceDir, 'big.bin'), { force: true });
   });
 
-  it('reports the workspace quota when a command fills the workspace past it', async () => {
+  it('stops a command writing past the workspace quota, then refuses the next while over it', async () => {
     const result = await run('head -c 3000000 /dev/urandom > fill.bin', { limits: { ...limits, workspaceQuotaMb: 2 } });
-    expect(result.exitCode).toBe(0);
+    expect(result.exitCode).not.toBe(0);
     expect(result.limit).toBe('quota');
-    expect(result.reason).toMatch(/over its quota of 2 MB/);
-    rmSync(path.join(workspaceDir, 'fill.bin'), { force: true });
+    expect(result.reason).toMatch(/tried to write past the workspace quota of 2 MB .* and was stopped/);
+    const spread = await run('for n in 1 2 3; do head -c 900000 /dev/urandom > part$n.bin; done', { limits: { ...limits, workspaceQuotaMb: 2 } });
+    expect(spread.limit).toBe('quota');
+    const refused = await run('echo should-not-run', { limits: { ...limits, workspaceQuotaMb: 2 } });
+    expect(refused).toMatchObject({ exitCode: null, stdout: '', limit: 'quota' });
+    expect(refused.reason).toMatch(/^Not run: The workspace uses .* of its 2\.0 MB quota\. Delete files before writing more\.$/);
+    for (const file of ['fill.bin', 'part1.bin', 'part2.bin', 'part3.bin']) rmSync(path.join(workspaceDir, file), { force: true });
   });
 
   it('kills the command at once when the signal aborts', async () => {

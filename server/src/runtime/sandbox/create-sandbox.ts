@@ -6,7 +6,9 @@ import path from 'node:path';
 import { baseSandboxEnv, buildBwrapArgs, filterEnv, SANDBOX_UID, toBwrapArgsFile } from './build-bwrap-args.ts';
 import { type CgroupSupport, type CommandCgroup, detectCgroups } from './detect-cgroups.ts';
 import { findPrivatePaths, type PrivatePaths } from './find-private-paths.ts';
-import { measureDiskUsage } from './measure-disk-usage.ts';
+import { checkWorkspaceBudget } from '../workspace/check-workspace-budget.ts';
+import { measureWorkspaceUsage } from '../workspace/measure-workspace-usage.ts';
+import { WorkspaceAccessError } from '../workspace/workspace-access-error.ts';
 import { type CapturedProcessResult, runCapturedProcess } from './run-captured-process.ts';
 import { SandboxUnavailableError } from './sandbox-unavailable-error.ts';
 import { type SandboxedProcess, type SandboxSpawnOptions, spawnOnHost, spawnSandboxed } from './spawn-sandboxed.ts';
@@ -152,7 +154,7 @@ function primaryLimit(
 
 async function checkQuota(workspaceDir: string, limits: SandboxLimits, result: SandboxRunResult, logger?: SandboxLogger): Promise<void> {
   try {
-    const used = await measureDiskUsage(workspaceDir);
+    const used = (await measureWorkspaceUsage(workspaceDir)).bytes;
     if (used <= limits.workspaceQuotaMb * 1024 * 1024) return;
     const reason = `The workspace now uses ${megabytes(used)}, over its quota of ${limits.workspaceQuotaMb} MB; delete files before writing more`;
     if (result.limit) result.reason = `${result.reason}. ${reason}`;
@@ -181,14 +183,36 @@ interface BwrapHost {
   logger?: SandboxLogger;
 }
 
+const DEFAULT_MAX_WORKSPACE_ENTRIES = 10_000;
+
+/**
+ * Before a command runs: refuses it when the workspace is already over budget (saying why), else returns
+ * the bytes still free, which cap RLIMIT_FSIZE so one file cannot run past the quota.
+ */
+async function workspaceHeadroom(options: SandboxRunOptions): Promise<{ refused: SandboxRunResult } | { freeBytes: number }> {
+  const { limits } = options;
+  const maxEntries = (limits as SandboxLimits & { maxWorkspaceEntries?: number }).maxWorkspaceEntries ?? DEFAULT_MAX_WORKSPACE_ENTRIES;
+  try {
+    const free = await checkWorkspaceBudget(options.workspaceDir, { quotaBytes: limits.workspaceQuotaMb * 1024 * 1024, maxEntries });
+    return { freeBytes: free.bytes };
+  } catch (error) {
+    if (!(error instanceof WorkspaceAccessError)) throw error;
+    const refused: SandboxRunResult = { exitCode: null, signal: null, stdout: '', stderr: '', truncated: false, durationMs: 0, limit: 'quota', reason: `Not run: ${error.message}` };
+    return { refused };
+  }
+}
+
 async function runInBwrap(host: BwrapHost, options: SandboxRunOptions): Promise<SandboxRunResult> {
   assertWorkspace(options.workspaceDir);
   const { limits } = options;
   const timeoutMs = effectiveTimeout(options);
+  const headroom = await workspaceHeadroom(options);
+  if ('refused' in headroom) return headroom.refused;
+  const fileSizeBytes = Math.min(limits.maxFileSizeMb * 1024 * 1024, Math.max(headroom.freeBytes, 4096));
   const cgroup: CommandCgroup | undefined = await host.cgroups.create(limits);
   try {
     const rlimits = host.prlimitPath
-      ? [host.prlimitPath, `--fsize=${limits.maxFileSizeMb * 1024 * 1024}`, `--nofile=${limits.maxOpenFiles}:${limits.maxOpenFiles}`]
+      ? [host.prlimitPath, `--fsize=${fileSizeBytes}`, `--nofile=${limits.maxOpenFiles}:${limits.maxOpenFiles}`]
       : [];
     const bwrapOptions = buildBwrapArgs({
       workspaceDir: options.workspaceDir,
@@ -221,6 +245,13 @@ async function runInBwrap(host: BwrapHost, options: SandboxRunOptions): Promise<
     });
     const events = cgroup ? await cgroup.readEvents() : { oomKilled: false, processLimitHit: false };
     const result = toRunResult(captured, limits, timeoutMs, events);
+    if (result.limit === 'file_size' && fileSizeBytes < limits.maxFileSizeMb * 1024 * 1024) {
+      // The file size cap was the quota's headroom: what stopped the command is the quota.
+      Object.assign(result, {
+        limit: 'quota',
+        reason: `The command tried to write past the workspace quota of ${limits.workspaceQuotaMb} MB (${megabytes(headroom.freeBytes)} were free) and was stopped; delete files before writing more`,
+      });
+    }
     await Promise.all([checkQuota(options.workspaceDir, limits, result, host.logger), cgroup?.remove()]);
     return result;
   } finally {
