@@ -167,7 +167,8 @@ describe('secrets of a task', () => {
     // The sandbox really had the values: the command output was redacted, not empty.
     const [printed, encoded, touched, typed] = run.toolResults;
     expect(printed?.status).toBe('success');
-    expect(printed?.output).toMatch(/^Exit code: 0\n--- stdout ---\n\[REDACTED\]\n\[REDACTED\]\S{0,4}\n\[REDACTED\]\n\[REDACTED\]\S{0,4}\n--- stderr ---\n$/);
+    // The token's secret is not in the shell at all (an empty line, the base64 of a bare newline).
+    expect(printed?.output).toMatch(/^Exit code: 0\n--- stdout ---\n\nCg==\n\[REDACTED\]\n\[REDACTED\]\S{0,4}\n--- stderr ---\n$/);
     expect(encoded?.output).toContain('[REDACTED]');
     expect(touched?.output).toBe('Exit code: 0\n--- stdout ---\nreport-[REDACTED].txt\nreport-[REDACTED].txt\n--- stderr ---\n');
     expect(typed?.output).toBe('Exit code: 0\n--- stdout ---\ntyped [REDACTED] [REDACTED]\n--- stderr ---\n');
@@ -180,7 +181,7 @@ describe('secrets of a task', () => {
     expect(made.sort()).toEqual([`report-${secrets.CANARY}.txt`, `report-${secrets.CANARY_TWO}.txt`].sort());
   });
 
-  it('redacts an end user secret everywhere but the sandbox when a widget task prints and repeats it', async () => {
+  it('keeps an end user secret out of the sandbox and redacts the task secret when a widget task prints and repeats them', async () => {
     const created = await server.cli(['apps', 'create', '--project', 'default', '--name', 'leak-test', '--origin', ORIGIN, '--json']);
     expect(created.code).toBe(0);
     const app = JSON.parse(created.stdout) as { appId: string; appSecret: string };
@@ -195,7 +196,8 @@ describe('secrets of a task', () => {
     const run = await runLeakyTask(widget, secrets, { secrets: { TASK_CANARY: secrets.TASK_CANARY } }, { origin: ORIGIN });
 
     const [printed] = run.toolResults;
-    expect(printed?.output).toMatch(/^Exit code: 0\n--- stdout ---\n\[REDACTED\]\n\[REDACTED\]\S{0,4}\n\[REDACTED\]\n\[REDACTED\]\S{0,4}\n--- stderr ---\n$/);
+    // The token's secret is not in the shell at all (an empty line, the base64 of a bare newline).
+    expect(printed?.output).toMatch(/^Exit code: 0\n--- stdout ---\n\nCg==\n\[REDACTED\]\n\[REDACTED\]\S{0,4}\n--- stderr ---\n$/);
     run.answers.push({ what: 'POST /auth/token', body: exchange.body });
     await expectNoLeaks(secrets, run);
   });
