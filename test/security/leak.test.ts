@@ -167,8 +167,7 @@ describe('secrets of a task', () => {
     // The sandbox really had the values: the command output was redacted, not empty.
     const [printed, encoded, touched, typed] = run.toolResults;
     expect(printed?.status).toBe('success');
-    // The token's secret is not in the shell at all (an empty line, the base64 of a bare newline).
-    expect(printed?.output).toMatch(/^Exit code: 0\n--- stdout ---\n\nCg==\n\[REDACTED\]\n\[REDACTED\]\S{0,4}\n--- stderr ---\n$/);
+    expect(printed?.output).toMatch(/^Exit code: 0\n--- stdout ---\n\[REDACTED\]\n\[REDACTED\]\S{0,4}\n\[REDACTED\]\n\[REDACTED\]\S{0,4}\n--- stderr ---\n$/);
     expect(encoded?.output).toContain('[REDACTED]');
     expect(touched?.output).toBe('Exit code: 0\n--- stdout ---\nreport-[REDACTED].txt\nreport-[REDACTED].txt\n--- stderr ---\n');
     expect(typed?.output).toBe('Exit code: 0\n--- stdout ---\ntyped [REDACTED] [REDACTED]\n--- stderr ---\n');
