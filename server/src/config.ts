@@ -86,7 +86,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       requestTimeoutMs: integer(env, 'CONCIERGE_REQUEST_TIMEOUT_MS', 300_000),
       keepAliveTimeoutMs: integer(env, 'CONCIERGE_KEEP_ALIVE_TIMEOUT_MS', 5_000),
       maxConnections: integer(env, 'CONCIERGE_MAX_CONNECTIONS', 1024),
-      maxStreamsPerPrincipal: integer(env, 'CONCIERGE_MAX_STREAMS_PER_PRINCIPAL', 32),
+      maxStreamsPerPrincipal: integer(env, 'CONCIERGE_MAX_STREAMS_PER_PRINCIPAL', 256),
       maxStreamsPerTask: integer(env, 'CONCIERGE_MAX_STREAMS_PER_TASK', 8),
       streamStallTimeoutMs: integer(env, 'CONCIERGE_STREAM_STALL_TIMEOUT_MS', 30_000),
     },
