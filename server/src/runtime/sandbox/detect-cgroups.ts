@@ -294,12 +294,6 @@ function pidAlive(pid: number): boolean {
 async function removeStaleParents(dir: string): Promise<void> {
   const names = await readdir(dir).catch(() => [] as string[]);
   for (const name of names) {
-    // Command groups of a server that was killed mid-command (or that predates parent groups) are empty now.
-    const orphan = /^concierge-(\d+)-[0-9a-f]+$/.exec(name);
-    if (orphan && Number(orphan[1]) !== process.pid && !pidAlive(Number(orphan[1]))) {
-      await rmdir(path.join(dir, name)).catch(() => undefined);
-      continue;
-    }
     const pid = Number(name.slice(PARENT_PREFIX.length));
     if (!name.startsWith(PARENT_PREFIX) || !Number.isInteger(pid) || pid === process.pid || pidAlive(pid)) continue;
     const parent = path.join(dir, name);
