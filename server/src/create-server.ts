@@ -16,7 +16,6 @@ import { grantSandboxTraversal } from './runtime/sandbox/grant-sandbox-traversal
 import { createRedactor } from './runtime/secrets/create-redactor.ts';
 import { createStreamRedactor } from './runtime/secrets/create-stream-redactor.ts';
 import { createTaskRunner, type TaskRunner } from './runtime/task-runner.ts';
-import { startWorkspaceRetention } from './runtime/sweep-old-workspaces.ts';
 import { listDirectoryTool, readFileTool, writeFileTool } from './runtime/tools/file-tools.ts';
 import { runShellCommandTool } from './runtime/tools/run-shell-command.ts';
 import type { ToolDefinition } from './runtime/tools/tool.ts';
@@ -154,7 +153,6 @@ export async function createServer(config: Config, logger: Logger): Promise<Conc
   });
 
   await runner.recover();
-  const retention = startWorkspaceRetention({ db: database.db, workspacesDir, retentionDays: config.workspaceRetentionDays, logger });
   let server: Server | undefined;
   let closing: Promise<void> | undefined;
   return {
@@ -179,7 +177,6 @@ export async function createServer(config: Config, logger: Logger): Promise<Conc
         const stopped = server ? new Promise<void>((resolve) => server!.close(() => resolve())) : Promise.resolve();
         // Streams hold sockets open; end them so close() can finish.
         server?.closeIdleConnections();
-        retention.stop();
         await runner.drain(SHUTDOWN_DRAIN_MS);
         server?.closeAllConnections();
         await stopped;

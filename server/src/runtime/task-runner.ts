@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { LanguageModelV3 } from '@ai-sdk/provider';
 import type { TaskEventBus } from '../events/task-event-bus.ts';
@@ -146,8 +145,6 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
     }
     const project = await options.projects.find(task.project);
     const config: ProjectConfig = project?.config ?? { toolPolicies: {}, mcpServers: {}, sandbox: {}, rateLimits: {} };
-    // A follow-up after the retention sweep removed the workspace starts from an empty one.
-    if (!existsSync(workspaceDir(taskId))) await createWorkspace(workspaceDir(taskId), options.sandbox?.hostUser);
     const now = new Date().toISOString();
     await tasks.updateIfStatus(taskId, ['pending', 'running'], { status: 'running', started_at: task.started_at ?? now, last_activity_at: now });
     logger.info({ taskId, status: 'running' }, 'task running');
