@@ -8,8 +8,6 @@ import { type CgroupSupport, type CgroupTotals, type CommandCgroup, detectCgroup
 import { findPrivatePaths, type PrivatePaths } from './find-private-paths.ts';
 import { checkWorkspaceBudget } from '../workspace/check-workspace-budget.ts';
 import { measureWorkspaceUsage } from '../workspace/measure-workspace-usage.ts';
-import { withWorkspace } from '../workspace/open-workspace.ts';
-import { DEFAULT_WALK_LIMITS, walkWorkspace } from '../workspace/walk-workspace.ts';
 import { WorkspaceAccessError } from '../workspace/workspace-access-error.ts';
 import { type CapturedProcessResult, runCapturedProcess } from './run-captured-process.ts';
 import { SandboxUnavailableError } from './sandbox-unavailable-error.ts';
@@ -97,8 +95,6 @@ export interface CreateSandboxOptions {
  * processes and files other daemons share.
  */
 export const DEFAULT_SANDBOX_HOST_UID = 99_999;
-/** A workspace with less than this free counts as full (what a file stopped at the quota leaves over). */
-const FULL_SLACK_BYTES = 64 * 1024;
 /** How often a running command's workspace is measured against its quota and entry limit. */
 const QUOTA_WATCH_MS = 300;
 
@@ -186,8 +182,8 @@ async function overBudget(workspaceDir: string, limits: SandboxLimits): Promise<
   if (!usage.complete || usage.entries > limits.maxWorkspaceEntries) {
     return `The workspace holds more than ${limits.maxWorkspaceEntries} files and folders, its limit; delete files or folders before running more commands`;
   }
-  if (usage.bytes > limits.workspaceQuotaMb * 1024 * 1024 - FULL_SLACK_BYTES) {
-    return `The workspace is full: it now uses ${megabytes(usage.bytes)} of its quota of ${limits.workspaceQuotaMb} MB; delete files before writing more`;
+  if (usage.bytes > limits.workspaceQuotaMb * 1024 * 1024) {
+    return `The workspace now uses ${megabytes(usage.bytes)}, over its quota of ${limits.workspaceQuotaMb} MB; delete files before writing more`;
   }
   return undefined;
 }
@@ -228,55 +224,17 @@ interface BwrapHost {
  * Before a command runs: refuses it when the workspace is already over budget (saying why), else returns
  * the bytes still free, which cap RLIMIT_FSIZE so one file cannot run past the quota.
  */
-// Over budget, only plain `rm` runs (it cannot grow anything), so the agent can always clean up.
-const CLEANUP_COMMAND = /^[ \t]*rm([ \t]+-[A-Za-z]+)*([ \t]+(?:'[^'\n]*'|"[^"$`\\\n]*"|[^\s;&|`$()<>'"\\]+))+[ \t]*$/;
-
-/** The largest files of the workspace, for a refusal that says what to delete. */
-async function largestFiles(workspaceDir: string, limits: SandboxLimits, count = 3): Promise<string> {
-  const files: Array<{ path: string; bytes: number }> = [];
-  await withWorkspace(workspaceDir, (workspace) =>
-    walkWorkspace(
-      workspace,
-      ({ path: relative, stat }) => {
-        if (stat.isFile()) files.push({ path: relative, bytes: stat.blocks * 512 });
-      },
-      { ...DEFAULT_WALK_LIMITS, maxEntries: limits.maxWorkspaceEntries + 1 },
-    ),
-  ).catch(() => undefined);
-  const top = files.sort((a, b) => b.bytes - a.bytes).slice(0, count);
-  return top.length > 0 ? ` Largest files: ${top.map((file) => `${file.path} (${megabytes(file.bytes)})`).join(', ')}.` : '';
-}
-
-async function workspaceHeadroom(options: SandboxRunOptions): Promise<{ refused: SandboxRunResult } | { freeBytes: number; cleanup?: true }> {
+async function workspaceHeadroom(options: SandboxRunOptions): Promise<{ refused: SandboxRunResult } | { freeBytes: number }> {
   const { limits } = options;
   try {
     const free = await checkWorkspaceBudget(options.workspaceDir, {
       quotaBytes: limits.workspaceQuotaMb * 1024 * 1024,
       maxEntries: limits.maxWorkspaceEntries,
     });
-    // A file stopped by RLIMIT_FSIZE at the headroom leaves the workspace full to within a few blocks.
-    if (free.bytes < FULL_SLACK_BYTES) {
-      const quotaBytes = limits.workspaceQuotaMb * 1024 * 1024;
-      throw new WorkspaceAccessError(
-        'too_large',
-        `The workspace uses ${megabytes(quotaBytes - free.bytes)} of its ${megabytes(quotaBytes)} quota and is full. Delete files before writing more.`,
-      );
-    }
     return { freeBytes: free.bytes };
   } catch (error) {
     if (!(error instanceof WorkspaceAccessError)) throw error;
-    if (CLEANUP_COMMAND.test(options.command)) return { freeBytes: 0, cleanup: true };
-    const hint = ` Until then only plain \`rm\` commands run.${await largestFiles(options.workspaceDir, limits)}`;
-    const refused: SandboxRunResult = {
-      exitCode: null,
-      signal: null,
-      stdout: '',
-      stderr: '',
-      truncated: false,
-      durationMs: 0,
-      limit: 'quota',
-      reason: `Not run: ${error.message}${hint}`,
-    };
+    const refused: SandboxRunResult = { exitCode: null, signal: null, stdout: '', stderr: '', truncated: false, durationMs: 0, limit: 'quota', reason: `Not run: ${error.message}` };
     return { refused };
   }
 }
@@ -287,8 +245,7 @@ async function runInBwrap(host: BwrapHost, options: SandboxRunOptions): Promise<
   const timeoutMs = effectiveTimeout(options);
   const headroom = await workspaceHeadroom(options);
   if ('refused' in headroom) return headroom.refused;
-  // A cleanup run may not grow any file (RLIMIT_FSIZE 0); otherwise one file can use what is left of the quota.
-  const fileSizeBytes = headroom.cleanup ? 0 : Math.min(limits.maxFileSizeMb * 1024 * 1024, Math.max(headroom.freeBytes, 4096));
+  const fileSizeBytes = Math.min(limits.maxFileSizeMb * 1024 * 1024, Math.max(headroom.freeBytes, 4096));
   const cgroup: CommandCgroup | undefined = await host.cgroups.create(limits);
   try {
     const bwrapOptions = buildBwrapArgs({
@@ -312,9 +269,7 @@ async function runInBwrap(host: BwrapHost, options: SandboxRunOptions): Promise<
       fd3Input: toBwrapArgsFile(bwrapOptions),
       onKill: cgroup ? () => cgroup.killAll() : undefined,
       // RLIMIT_FSIZE bounds one file; many files, or several at once, are caught by measuring while it runs.
-      watch: headroom.cleanup
-        ? undefined
-        : { intervalMs: QUOTA_WATCH_MS, exceeded: async () => (await overBudget(options.workspaceDir, limits)) !== undefined },
+      watch: { intervalMs: QUOTA_WATCH_MS, exceeded: async () => (await overBudget(options.workspaceDir, limits)) !== undefined },
     });
     const events = cgroup ? await cgroup.readEvents() : { oomKilled: false, processLimitHit: false };
     const result = toRunResult(captured, limits, timeoutMs, events);
