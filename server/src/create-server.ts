@@ -12,7 +12,6 @@ import { createHttpServer } from './http/create-http-server.ts';
 import type { Logger } from './logging/logger.ts';
 import { createModel, resolveModelSetting } from './runtime/model/create-model.ts';
 import { createSandbox, type Sandbox } from './runtime/sandbox/create-sandbox.ts';
-import { grantSandboxTraversal } from './runtime/sandbox/grant-sandbox-traversal.ts';
 import { createRedactor } from './runtime/secrets/create-redactor.ts';
 import { createStreamRedactor } from './runtime/secrets/create-stream-redactor.ts';
 import { createTaskRunner, type TaskRunner } from './runtime/task-runner.ts';
@@ -49,17 +48,7 @@ export async function createServer(config: Config, logger: Logger): Promise<Conc
     databaseUrl: config.databaseUrl,
     onConnectionError: (error) => logger.warn({ error }, 'an idle PostgreSQL connection dropped'),
   });
-  const sandbox = await createSandbox({
-    mode: config.sandbox,
-    logger,
-    hostUid: config.sandboxHost.uid,
-    hostGid: config.sandboxHost.gid,
-    totals: {
-      memoryMb: config.sandboxHost.totalMemoryMb,
-      processes: config.sandboxHost.totalProcesses,
-      cpuPercent: config.sandboxHost.totalCpuPercent,
-    },
-  });
+  const sandbox = await createSandbox({ mode: config.sandbox, logger });
   const modelSetting = resolveModelSetting({
     CONCIERGE_MODEL: config.model,
     CONCIERGE_LLM_BASE_URL: config.llmBaseUrl,
@@ -96,7 +85,6 @@ export async function createServer(config: Config, logger: Logger): Promise<Conc
   const workspacesDir = path.join(config.dataDir, 'workspaces');
   const stagingDir = path.join(config.dataDir, 'staging');
   await fs.mkdir(workspacesDir, { recursive: true, mode: 0o700 });
-  if (sandbox.hostUser) await grantSandboxTraversal(config.dataDir, workspacesDir, sandbox.hostUser);
   await fs.rm(stagingDir, { recursive: true, force: true });
   await fs.mkdir(stagingDir, { recursive: true, mode: 0o700 });
 

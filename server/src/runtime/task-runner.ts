@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { LanguageModelV3 } from '@ai-sdk/provider';
 import type { TaskEventBus } from '../events/task-event-bus.ts';
@@ -15,7 +16,6 @@ import { runAgentTurn, type TextRedactor } from './agent/run-agent-turn.ts';
 import { decideToolGate } from './agent/tool-policy.ts';
 import { connectMcpServers } from './mcp/connect-mcp-servers.ts';
 import type { Sandbox } from './sandbox/create-sandbox.ts';
-import { createWorkspace } from './workspace/create-workspace.ts';
 import type { ToolDefinition } from './tools/tool.ts';
 
 export interface TaskRunnerOptions {
@@ -36,7 +36,7 @@ export interface TaskRunnerOptions {
   resolveContext?(task: TaskRow): Promise<{ env: Record<string, string>; secrets: Record<string, string> }>;
   workspacesDir: string;
   /** Where the task's stdio MCP servers run (the shell's sandbox); without it they are reported unavailable. */
-  sandbox?: Pick<Sandbox, 'spawn' | 'hostUser'>;
+  sandbox?: Pick<Sandbox, 'spawn'>;
   /** How long an idle task keeps its in-memory secrets for follow-ups. */
   secretsTtlMs: number;
   maxConcurrent: number;
@@ -60,8 +60,6 @@ export interface TaskRunner {
   /** Resumes or fails tasks left unfinished by a previous process. */
   recover(): Promise<void>;
   workspaceDir(taskId: string): string;
-  /** Makes the task's workspace (with uploads/ and downloads/), owned by the sandbox's host user. */
-  createWorkspace(taskId: string): Promise<void>;
   readonly activeCount: number;
   /** Stops accepting work, aborts nothing, waits for running turns up to `timeoutMs`. */
   drain(timeoutMs: number): Promise<void>;
@@ -295,7 +293,7 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
         for (const taskId of await tasks.findOrphaned(runnerId, ignoreLeases)) {
           if (queued.has(taskId) || running.has(taskId)) continue;
           logger.warn({ taskId }, 'resuming task left unfinished by a stopped server');
-          await createWorkspace(workspaceDir(taskId), options.sandbox?.hostUser);
+          await fs.mkdir(workspaceDir(taskId), { recursive: true });
           this.schedule(taskId);
         }
       };
@@ -308,7 +306,6 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
       }
     },
     workspaceDir,
-    createWorkspace: (taskId) => createWorkspace(workspaceDir(taskId), options.sandbox?.hostUser),
     get activeCount() {
       return running.size + queue.length;
     },

@@ -12,8 +12,6 @@ export interface SandboxLimits {
   workspaceQuotaMb: number;
   maxFileSizeMb: number;
   maxOpenFiles: number;
-  /** Files, folders and links one workspace may hold (an inode budget; the quota alone allows millions of empty files). */
-  maxWorkspaceEntries: number;
 }
 
 export const DEFAULT_SANDBOX_LIMITS: SandboxLimits = {
@@ -26,7 +24,6 @@ export const DEFAULT_SANDBOX_LIMITS: SandboxLimits = {
   workspaceQuotaMb: 1024,
   maxFileSizeMb: 256,
   maxOpenFiles: 256,
-  maxWorkspaceEntries: 10_000,
 };
 
 /** A project's sandbox settings over the defaults. */

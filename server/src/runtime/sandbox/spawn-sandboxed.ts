@@ -6,7 +6,6 @@ import { baseSandboxEnv, buildBwrapArgs, filterEnv, toBwrapArgsFile } from './bu
 import type { CgroupSupport, CommandCgroup } from './detect-cgroups.ts';
 import type { PrivatePaths } from './find-private-paths.ts';
 import type { SandboxLimits } from './sandbox-limits.ts';
-import { type SandboxHostUser, sandboxLauncherArgs } from './sandbox-launcher-args.ts';
 
 /** A long-lived program (an stdio MCP server) to start in a task's sandbox, talking over stdin/stdout. */
 export interface SandboxSpawnOptions {
@@ -38,11 +37,13 @@ export interface SandboxSpawnHost {
   privatePaths: PrivatePaths;
   cgroups: CgroupSupport;
   /** The unprivileged host user the sandbox runs as, when the server drops privileges. */
-  hostUser: SandboxHostUser | undefined;
-  setprivPath: string | undefined;
+  hostUser?: { uid: number; gid: number };
 }
 
 const HOST_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+// Joins every cgroup named before `--`, then execs the rest; refuses to run unconfined if a join fails.
+const JOIN_CGROUPS_SCRIPT =
+  'while [ "$#" -gt 0 ] && [ "$1" != -- ]; do echo $$ > "$1" || { echo "sandbox: cannot join cgroup $1" >&2; exit 125; }; shift; done; shift; exec "$@"';
 
 type Child = ChildProcessByStdio<Writable, Readable, Readable>;
 
@@ -99,6 +100,9 @@ export async function spawnSandboxed(host: SandboxSpawnHost, options: SandboxSpa
   const { limits } = options;
   const cgroup = await host.cgroups.create(limits);
   try {
+    const rlimits = host.prlimitPath
+      ? [host.prlimitPath, `--fsize=${limits.maxFileSizeMb * 1024 * 1024}`, `--nofile=${limits.maxOpenFiles}:${limits.maxOpenFiles}`]
+      : [];
     const bwrapOptions = buildBwrapArgs({
       workspaceDir: options.workspaceDir,
       env: options.env,
@@ -110,12 +114,15 @@ export async function spawnSandboxed(host: SandboxSpawnHost, options: SandboxSpa
     const child = spawn(
       '/bin/sh',
       [
-        ...sandboxLauncherArgs({
-          ...host,
-          procsFiles: cgroup?.procsFiles ?? [],
-          fileSizeBytes: limits.maxFileSizeMb * 1024 * 1024,
-          maxOpenFiles: limits.maxOpenFiles,
-        }),
+        '-c',
+        JOIN_CGROUPS_SCRIPT,
+        'sandbox-join',
+        ...(cgroup?.procsFiles ?? []),
+        '--',
+        ...rlimits,
+        host.bwrapPath,
+        '--args',
+        '3',
         '--',
         options.command,
         ...options.args,
@@ -124,6 +131,7 @@ export async function spawnSandboxed(host: SandboxSpawnHost, options: SandboxSpa
         env: { PATH: HOST_PATH },
         detached: true,
         stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+        ...(host.hostUser ? { uid: host.hostUser.uid, gid: host.hostUser.gid } : {}),
       },
     ) as unknown as Child;
     const fd3 = (child as unknown as { stdio: (Writable | null)[] }).stdio[3];
