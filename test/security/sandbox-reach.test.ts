@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import { startFakeMcpServer } from '../../server/src/testing/start-fake-mcp-server.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -51,6 +52,15 @@ describe('the sandbox as a visitor reaches it', () => {
     const output = run.results[0]?.output ?? '';
     expect(output).toContain('rc=1');
     expect(output).not.toContain('rc=0');
+  });
+
+  it('cannot change host-global sysctls such as core_pattern', async () => {
+    const before = readFileSync('/proc/sys/kernel/core_pattern', 'utf8');
+    const run = await runToolTask(api, fake, 'sysctl', [shell('echo "|/workspace/evil" > /proc/sys/kernel/core_pattern; echo "rc=$?"')]);
+    expect(run.task.status).toBe('completed');
+    expect(run.results[0]?.output).toContain('Read-only file system');
+    expect(run.results[0]?.output).toContain('rc=2');
+    expect(readFileSync('/proc/sys/kernel/core_pattern', 'utf8')).toBe(before);
   });
 
   it('gives a widget task the token exchange’s env but never its secrets', async () => {

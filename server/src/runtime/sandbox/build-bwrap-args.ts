@@ -68,6 +68,11 @@ export function buildBwrapArgs(options: BwrapArgsOptions): string[] {
   args.push(
     '--proc',
     '/proc',
+    // Host-global sysctls (core_pattern runs a program as host root) check the host uid, which the
+    // sandbox user may map to: the sandbox's /proc/sys must be read-only.
+    '--ro-bind',
+    '/proc/sys',
+    '/proc/sys',
     '--dev',
     '/dev',
     '--size',
