@@ -10,6 +10,7 @@ import { checkWorkspaceBudget } from '../workspace/check-workspace-budget.ts';
 import { measureWorkspaceUsage } from '../workspace/measure-workspace-usage.ts';
 import { WorkspaceAccessError } from '../workspace/workspace-access-error.ts';
 import { type CapturedProcessResult, runCapturedProcess } from './run-captured-process.ts';
+import { assertWorkspace, HOST_PATH, toLauncherArgs } from './sandbox-launcher.ts';
 import { SandboxUnavailableError } from './sandbox-unavailable-error.ts';
 import { type SandboxedProcess, type SandboxSpawnOptions, spawnOnHost, spawnSandboxed } from './spawn-sandboxed.ts';
 import type { SandboxLimits } from './sandbox-limits.ts';
@@ -81,10 +82,6 @@ const INSTALL_HINT =
   'Install bubblewrap (Debian/Ubuntu: `apt-get install bubblewrap`; Fedora: `dnf install bubblewrap`), ' +
   'or set CONCIERGE_SANDBOX=unsafe-host to run commands directly on the host without isolation (never in production).';
 const SIGXFSZ_EXIT_CODE = 128 + 25;
-const HOST_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-// Joins every cgroup named before `--`, then execs the rest; refuses to run unconfined if a join fails.
-const JOIN_CGROUPS_SCRIPT =
-  'while [ "$#" -gt 0 ] && [ "$1" != -- ]; do echo $$ > "$1" || { echo "sandbox: cannot join cgroup $1" >&2; exit 125; }; shift; done; shift; exec "$@"';
 const UNSAFE_WARNING =
   'CONCIERGE_SANDBOX=unsafe-host: shell commands run directly on the host as the server user, with NO isolation, ' +
   'network access, and no memory/process/CPU limits. Anyone who can talk to the agent can read and change this machine.';
@@ -169,12 +166,6 @@ function effectiveTimeout(options: SandboxRunOptions): number {
   return options.timeoutMs !== undefined && options.timeoutMs > 0 ? Math.min(options.timeoutMs, cap) : cap;
 }
 
-function assertWorkspace(workspaceDir: string): void {
-  if (!path.isAbsolute(workspaceDir) || !statSync(workspaceDir, { throwIfNoEntry: false })?.isDirectory()) {
-    throw new Error(`Sandbox workspace ${workspaceDir} is not an existing absolute directory`);
-  }
-}
-
 interface BwrapHost {
   bwrapPath: string;
   prlimitPath: string | undefined;
@@ -211,9 +202,6 @@ async function runInBwrap(host: BwrapHost, options: SandboxRunOptions): Promise<
   const fileSizeBytes = Math.min(limits.maxFileSizeMb * 1024 * 1024, Math.max(headroom.freeBytes, 4096));
   const cgroup: CommandCgroup | undefined = await host.cgroups.create(limits);
   try {
-    const rlimits = host.prlimitPath
-      ? [host.prlimitPath, `--fsize=${fileSizeBytes}`, `--nofile=${limits.maxOpenFiles}:${limits.maxOpenFiles}`]
-      : [];
     const bwrapOptions = buildBwrapArgs({
       workspaceDir: options.workspaceDir,
       env: options.env,
@@ -222,20 +210,14 @@ async function runInBwrap(host: BwrapHost, options: SandboxRunOptions): Promise<
     });
     const captured = await runCapturedProcess({
       file: '/bin/sh',
-      args: [
-        '-c',
-        JOIN_CGROUPS_SCRIPT,
-        'sandbox-join',
-        ...(cgroup?.procsFiles ?? []),
-        '--',
-        ...rlimits,
-        host.bwrapPath,
-        '--args',
-        '3',
-        '/bin/sh',
-        '-c',
-        options.command,
-      ],
+      args: toLauncherArgs({
+        procsFiles: cgroup?.procsFiles ?? [],
+        prlimitPath: host.prlimitPath,
+        fileSizeBytes,
+        maxOpenFiles: limits.maxOpenFiles,
+        bwrapPath: host.bwrapPath,
+        program: ['/bin/sh', '-c', options.command],
+      }),
       env: { PATH: HOST_PATH },
       timeoutMs,
       maxOutputBytes: limits.maxOutputBytes,

@@ -1,10 +1,9 @@
 import { type ChildProcessByStdio, spawn } from 'node:child_process';
-import { statSync } from 'node:fs';
-import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { baseSandboxEnv, buildBwrapArgs, filterEnv, toBwrapArgsFile } from './build-bwrap-args.ts';
 import type { CgroupSupport, CommandCgroup } from './detect-cgroups.ts';
 import type { PrivatePaths } from './find-private-paths.ts';
+import { assertWorkspace, HOST_PATH, toLauncherArgs } from './sandbox-launcher.ts';
 import type { SandboxLimits } from './sandbox-limits.ts';
 
 /** A long-lived program (an stdio MCP server) to start in a task's sandbox, talking over stdin/stdout. */
@@ -40,18 +39,8 @@ export interface SandboxSpawnHost {
   hostUser?: { uid: number; gid: number };
 }
 
-const HOST_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-// Joins every cgroup named before `--`, then execs the rest; refuses to run unconfined if a join fails.
-const JOIN_CGROUPS_SCRIPT =
-  'while [ "$#" -gt 0 ] && [ "$1" != -- ]; do echo $$ > "$1" || { echo "sandbox: cannot join cgroup $1" >&2; exit 125; }; shift; done; shift; exec "$@"';
 
 type Child = ChildProcessByStdio<Writable, Readable, Readable>;
-
-function assertWorkspace(workspaceDir: string): void {
-  if (!path.isAbsolute(workspaceDir) || !statSync(workspaceDir, { throwIfNoEntry: false })?.isDirectory()) {
-    throw new Error(`Sandbox workspace ${workspaceDir} is not an existing absolute directory`);
-  }
-}
 
 function toSandboxedProcess(child: Child, cgroup: CommandCgroup | undefined): SandboxedProcess {
   const exited = new Promise<{ exitCode: number | null; signal: string | null }>((resolve) => {
@@ -100,9 +89,6 @@ export async function spawnSandboxed(host: SandboxSpawnHost, options: SandboxSpa
   const { limits } = options;
   const cgroup = await host.cgroups.create(limits);
   try {
-    const rlimits = host.prlimitPath
-      ? [host.prlimitPath, `--fsize=${limits.maxFileSizeMb * 1024 * 1024}`, `--nofile=${limits.maxOpenFiles}:${limits.maxOpenFiles}`]
-      : [];
     const bwrapOptions = buildBwrapArgs({
       workspaceDir: options.workspaceDir,
       env: options.env,
@@ -113,20 +99,14 @@ export async function spawnSandboxed(host: SandboxSpawnHost, options: SandboxSpa
     if (options.cwd) bwrapOptions.push('--chdir', options.cwd);
     const child = spawn(
       '/bin/sh',
-      [
-        '-c',
-        JOIN_CGROUPS_SCRIPT,
-        'sandbox-join',
-        ...(cgroup?.procsFiles ?? []),
-        '--',
-        ...rlimits,
-        host.bwrapPath,
-        '--args',
-        '3',
-        '--',
-        options.command,
-        ...options.args,
-      ],
+      toLauncherArgs({
+        procsFiles: cgroup?.procsFiles ?? [],
+        prlimitPath: host.prlimitPath,
+        fileSizeBytes: limits.maxFileSizeMb * 1024 * 1024,
+        maxOpenFiles: limits.maxOpenFiles,
+        bwrapPath: host.bwrapPath,
+        program: ['--', options.command, ...options.args],
+      }),
       {
         env: { PATH: HOST_PATH },
         detached: true,
