@@ -13,7 +13,7 @@ import { type CapturedProcessResult, runCapturedProcess } from './run-captured-p
 import { assertWorkspace, HOST_PATH, toLauncherArgs } from './sandbox-launcher.ts';
 import { SandboxUnavailableError } from './sandbox-unavailable-error.ts';
 import { type SandboxedProcess, type SandboxSpawnOptions, spawnOnHost, spawnSandboxed } from './spawn-sandboxed.ts';
-import type { SandboxLimits } from './sandbox-limits.ts';
+import { type SandboxLimits, toWorkspaceBudget } from './sandbox-limits.ts';
 
 /** One command to run in a task's workspace. */
 export interface SandboxRunOptions {
@@ -174,17 +174,13 @@ interface BwrapHost {
   logger?: SandboxLogger;
 }
 
-const DEFAULT_MAX_WORKSPACE_ENTRIES = 10_000;
-
 /**
  * Before a command runs: refuses it when the workspace is already over budget (saying why), else returns
  * the bytes still free, which cap RLIMIT_FSIZE so one file cannot run past the quota.
  */
 async function workspaceHeadroom(options: SandboxRunOptions): Promise<{ refused: SandboxRunResult } | { freeBytes: number }> {
-  const { limits } = options;
-  const maxEntries = (limits as SandboxLimits & { maxWorkspaceEntries?: number }).maxWorkspaceEntries ?? DEFAULT_MAX_WORKSPACE_ENTRIES;
   try {
-    const free = await checkWorkspaceBudget(options.workspaceDir, { quotaBytes: limits.workspaceQuotaMb * 1024 * 1024, maxEntries });
+    const free = await checkWorkspaceBudget(options.workspaceDir, toWorkspaceBudget(options.limits));
     return { freeBytes: free.bytes };
   } catch (error) {
     if (!(error instanceof WorkspaceAccessError)) throw error;

@@ -1,4 +1,5 @@
 import type { ProjectConfig } from '../../store/project-config.ts';
+import type { WorkspaceBudget } from '../workspace/check-workspace-budget.ts';
 
 /** Per-project sandbox limits (`sandbox` in the project file). */
 export interface SandboxLimits {
@@ -29,4 +30,12 @@ export const DEFAULT_SANDBOX_LIMITS: SandboxLimits = {
 /** A project's sandbox settings over the defaults. */
 export function toSandboxLimits(config: ProjectConfig): SandboxLimits {
   return { ...DEFAULT_SANDBOX_LIMITS, ...config.sandbox } as SandboxLimits;
+}
+
+const DEFAULT_MAX_WORKSPACE_ENTRIES = 10_000;
+
+/** The workspace budget (disk bytes and entries) that sandbox limits set; shell and file tools share it. */
+export function toWorkspaceBudget(limits: SandboxLimits): WorkspaceBudget {
+  const maxEntries = (limits as SandboxLimits & { maxWorkspaceEntries?: number }).maxWorkspaceEntries ?? DEFAULT_MAX_WORKSPACE_ENTRIES;
+  return { quotaBytes: limits.workspaceQuotaMb * 1024 * 1024, maxEntries };
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { SandboxLimits } from '../sandbox/sandbox-limits.ts';
-import { checkWorkspaceBudget, type WorkspaceBudget } from '../workspace/check-workspace-budget.ts';
+import { toWorkspaceBudget } from '../sandbox/sandbox-limits.ts';
+import { checkWorkspaceBudget } from '../workspace/check-workspace-budget.ts';
 import { withWorkspace } from '../workspace/open-workspace.ts';
 import { parseWorkspacePath } from '../workspace/parse-workspace-path.ts';
 import { WorkspaceAccessError } from '../workspace/workspace-access-error.ts';
@@ -10,13 +10,6 @@ import { ToolError } from './tool.ts';
 const MAX_READ_BYTES = 256 * 1024;
 const MAX_WRITE_BYTES = 10 * 1024 * 1024;
 const MAX_LISTED_ENTRIES = 1000;
-const DEFAULT_MAX_WORKSPACE_ENTRIES = 10_000;
-
-/** The workspace budget a project's sandbox limits set. */
-export function toWorkspaceBudget(limits: SandboxLimits): WorkspaceBudget {
-  const maxEntries = (limits as SandboxLimits & { maxWorkspaceEntries?: number }).maxWorkspaceEntries ?? DEFAULT_MAX_WORKSPACE_ENTRIES;
-  return { quotaBytes: limits.workspaceQuotaMb * 1024 * 1024, maxEntries };
-}
 
 /** Turns a workspace refusal into the tool error the model sees; anything else is unexpected. */
 async function asToolError<T>(work: () => Promise<T>): Promise<T> {
