@@ -62,6 +62,8 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+/** How long a tool whose signal fired may take to stop before the turn moves on without it. */
+const ABANDON_GRACE_MS = 2000;
 /** Grace past a shell command's own timeout, for the sandbox to kill and reap it. */
 export const SHELL_DEADLINE_GRACE_MS = 5_000;
 /** A call interrupted this many times by restarts is answered with an error instead of run again. */
@@ -197,11 +199,26 @@ export async function runAgentTurn(state: AgentState, options: AgentTurnOptions)
       (outcome) => ({ outcome }),
       (error: unknown) => ({ error }),
     );
+    // Once its signal has fired, a tool that honours it (the sandbox kills and reaps its processes) is
+    // given a short, bounded while to finish, so cancel answers after the work is gone when it can.
+    const letItStop = async () => {
+      let graceTimer: NodeJS.Timeout | undefined;
+      const grace = new Promise<void>((resolve) => {
+        graceTimer = setTimeout(resolve, ABANDON_GRACE_MS);
+        graceTimer.unref();
+      });
+      await Promise.race([execution, grace]);
+      clearTimeout(graceTimer);
+    };
     try {
       const settled = await Promise.race([execution, deadline, aborted]);
-      if (signal.aborted) throw signal.reason;
+      if (signal.aborted) {
+        await letItStop();
+        throw signal.reason;
+      }
       if (settled === 'deadline') {
         controller.abort(new ToolError(`${call.toolName} did not finish within ${deadlineMs} ms`));
+        await letItStop();
         return { status: 'error', output: `The tool ${call.toolName} did not finish within its deadline of ${Math.round(deadlineMs / 1000)}s and was abandoned.` };
       }
       if (settled === 'aborted') throw signal.reason;
