@@ -53,6 +53,8 @@ const send = (message) => process.stdout.write(`${JSON.stringify({ jsonrpc: '2.0
 
 process.stderr.write(`probe starting, token=${process.env.PROBE_TOKEN ?? 'none'}\n`);
 for (let line = 0; line < Number(process.env.PROBE_STDERR_LINES ?? 0); line++) process.stderr.write(`probe noise line ${line}\n`);
+// Answer nothing until every stderr line has left this process, so a test can count them all.
+await new Promise((resolve) => process.stderr.write('', resolve));
 
 readline.createInterface({ input: process.stdin }).on('line', async (line) => {
   const message = JSON.parse(line);
