@@ -46,6 +46,15 @@ export interface Message {
   attachedFiles?: AttachedFile[];
   thoughts?: Thought[];
   toolCalls?: ToolCall[];
+  /** Our addition (assistant messages only): the turn failed or was cancelled, and why. */
+  interrupted?: TurnInterruption;
+}
+
+/** How an assistant turn ended without an answer: `failed` carries the `error` event's message and code. */
+export interface TurnInterruption {
+  reason: 'failed' | 'cancelled';
+  message: string;
+  code?: string;
 }
 
 export interface TaskOutput {

@@ -1,5 +1,5 @@
 import type { Context } from 'koa';
-import { encodeSseEvent, isTerminalEvent, isTerminalStatus, SSE_HEARTBEAT, type TaskEvent, type TaskStatus } from '@concierge/shared';
+import { encodeSseEvent, isLiveEventName, isTerminalEvent, isTerminalStatus, SSE_HEARTBEAT, type TaskEvent, type TaskStatus } from '@concierge/shared';
 import { buildHistory } from '../../events/build-history.ts';
 import type { TaskEventLog } from '../../events/task-event-log.ts';
 import { isAppError } from '../../errors/app-error.ts';
@@ -15,8 +15,6 @@ export const REPLAY_PAGE_EVENTS = 500;
 // Live events held while the replay runs; past this they are dropped and re-read from the log instead.
 const MAX_HELD_EVENTS = 1000;
 
-// Only Sigmic's live events go on the wire; `user_message` is rebuilt into history_message instead.
-const LIVE_EVENTS = new Set(['status', 'thought', 'content', 'tool_call', 'tool_result', 'error', 'done']);
 
 /** Re-checks the caller's credential on an open stream; throws an AppError once it is revoked (set by `authenticate`). */
 export type PrincipalCheck = () => Promise<void>;
@@ -117,7 +115,8 @@ export function createStreamHandler(deps: {
         // A follow-up reopens the task: only a terminal event after the last user turn ends the stream.
         if (event.event === 'user_message') ended = false;
         else if (isTerminalEvent(event)) ended = true;
-        return LIVE_EVENTS.has(event.event) ? encodeSseEvent(event.event, event.data, event.seq) : '';
+        // Only Sigmic's live events go on the wire; `user_message` is rebuilt into history_message instead.
+        return isLiveEventName(event.event) ? encodeSseEvent(event.event, event.data, event.seq) : '';
       };
       /** Sends the log from `lastSeq` on, one page at a time, until a page comes back short. */
       const replayLog = async () => {
