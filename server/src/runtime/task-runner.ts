@@ -77,6 +77,9 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
   const { tasks, events, logger } = options;
   const queue: string[] = [];
   const queued = new Set<string>();
+  // Tasks scheduled again while their turn was still running or closing (MCP clients, final writes):
+  // they are queued once that turn is done, so an approval or follow-up that lands then is never lost.
+  const rescheduled = new Set<string>();
   const running = new Map<string, { controller: AbortController; done: Promise<void> }>();
   const secrets = new Map<string, { values: Record<string, string>; unregister: () => void; usedAt: number }>();
   let draining = false;
@@ -249,17 +252,23 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
         })
         .finally(() => {
           running.delete(taskId);
+          if (rescheduled.delete(taskId)) enqueue(taskId);
           pump();
         });
       running.set(taskId, { controller, done });
     }
   };
 
+  const enqueue = (taskId: string) => {
+    if (queued.has(taskId)) return;
+    queued.add(taskId);
+    queue.push(taskId);
+  };
+
   return {
     schedule(taskId) {
-      if (queued.has(taskId) || running.has(taskId)) return;
-      queued.add(taskId);
-      queue.push(taskId);
+      if (running.has(taskId)) rescheduled.add(taskId);
+      else enqueue(taskId);
       pump();
     },
     setSecrets(taskId, values) {
@@ -276,6 +285,7 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
       const index = queue.indexOf(taskId);
       if (index >= 0) queue.splice(index, 1);
       queued.delete(taskId);
+      rescheduled.delete(taskId);
       const entry = running.get(taskId);
       if (!entry) {
         await options.bus.publishAbort(taskId);
@@ -307,7 +317,7 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
     },
     workspaceDir,
     get activeCount() {
-      return running.size + queue.length;
+      return running.size + queue.length + rescheduled.size;
     },
     async drain(timeoutMs) {
       draining = true;
