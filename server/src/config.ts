@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { MODEL_ENV_NAMES } from './runtime/model/resolve-model-setting.ts';
 
 /** Everything the server reads from its environment, read once (see contract "Environment variables"). */
 export interface Config {
@@ -7,11 +8,10 @@ export interface Config {
   dataDir: string;
   databaseUrl: string | undefined;
   jwtSecret: string | undefined;
-  model: string | undefined;
-  llmBaseUrl: string | undefined;
-  llmApiKey: string | undefined;
-  anthropicApiKey: string | undefined;
-  openaiApiKey: string | undefined;
+  /** The model variables (CONCIERGE_MODEL, CONCIERGE_LLM_*, per-provider keys and base URLs), as resolveModelSetting reads them. */
+  modelEnv: Record<string, string | undefined>;
+  /** A model stream silent this long fails (and is retried like a cut stream); 0 turns the limit off. */
+  modelIdleTimeoutMs: number;
   sandbox: 'bwrap' | 'unsafe-host';
   logLevel: LogLevel;
   /** Tasks that may run their agent loop at once; the rest wait in the queue. */
@@ -69,11 +69,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: path.resolve(env.CONCIERGE_DATA_DIR || './.concierge'),
     databaseUrl,
     jwtSecret: env.CONCIERGE_JWT_SECRET || undefined,
-    model: env.CONCIERGE_MODEL || undefined,
-    llmBaseUrl: env.CONCIERGE_LLM_BASE_URL || undefined,
-    llmApiKey: env.CONCIERGE_LLM_API_KEY || undefined,
-    anthropicApiKey: env.ANTHROPIC_API_KEY || undefined,
-    openaiApiKey: env.OPENAI_API_KEY || undefined,
+    modelEnv: Object.fromEntries(MODEL_ENV_NAMES.map((name) => [name, env[name] || undefined])),
+    modelIdleTimeoutMs: integer(env, 'CONCIERGE_MODEL_IDLE_TIMEOUT_MS', 60_000),
     sandbox,
     logLevel,
     maxConcurrentTasks: integer(env, 'CONCIERGE_MAX_CONCURRENT_TASKS', 32),

@@ -49,20 +49,16 @@ export async function createServer(config: Config, logger: Logger): Promise<Conc
     onConnectionError: (error) => logger.warn({ error }, 'an idle PostgreSQL connection dropped'),
   });
   const sandbox = await createSandbox({ mode: config.sandbox, logger });
-  const modelSetting = resolveModelSetting({
-    CONCIERGE_MODEL: config.model,
-    CONCIERGE_LLM_BASE_URL: config.llmBaseUrl,
-    CONCIERGE_LLM_API_KEY: config.llmApiKey,
-    ANTHROPIC_API_KEY: config.anthropicApiKey,
-    OPENAI_API_KEY: config.openaiApiKey,
-  });
-  const defaultModel = createModel(modelSetting);
+  const modelSetting = resolveModelSetting(config.modelEnv);
+  const modelOptions = { idleTimeoutMs: config.modelIdleTimeoutMs };
+  const defaultModel = createModel(modelSetting, modelOptions);
   const projectModels = new Map<string, LanguageModelV3>();
+  /** A project's own `model` uses its provider's own base URL and key; throws ModelConfigError when they are missing. */
   const resolveModel = (projectModel: string | undefined): LanguageModelV3 => {
     if (!projectModel || projectModel === modelSetting.model) return defaultModel.model;
     let model = projectModels.get(projectModel);
     if (!model) {
-      model = createModel(resolveModelSetting({ ...process.env, CONCIERGE_MODEL: projectModel })).model;
+      model = createModel(resolveModelSetting(config.modelEnv, projectModel), modelOptions).model;
       projectModels.set(projectModel, model);
     }
     return model;

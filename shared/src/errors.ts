@@ -26,5 +26,12 @@ export const ERROR_STATUS = {
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
+/**
+ * Why a model call failed (docs/api.md "Model errors"): too many requests, the provider down or the stream cut,
+ * silence past the idle timeout, the server's model setting unusable (missing key, rejected key, unknown model),
+ * or the provider refusing this request.
+ */
+export type ModelFailureCode = 'MODEL_RATE_LIMITED' | 'MODEL_UNAVAILABLE' | 'MODEL_TIMEOUT' | 'MODEL_NOT_CONFIGURED' | 'MODEL_ERROR';
+
 /** Codes the agent's `error` event may carry (the task failed for this reason). */
-export type TaskErrorCode = 'MODEL_ERROR' | 'STEP_LIMIT' | 'SECRETS_LOST' | 'SERVER_RESTART' | 'INTERNAL_ERROR';
+export type TaskErrorCode = ModelFailureCode | 'STEP_LIMIT' | 'SECRETS_LOST' | 'SERVER_RESTART' | 'INTERNAL_ERROR';

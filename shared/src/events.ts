@@ -5,7 +5,12 @@ import type { TaskErrorCode } from './errors.ts';
 export interface TaskEventMap {
   history_message: Message;
   history_done: { messageCount: number; isStreaming: boolean };
-  status: { status: 'connecting' | 'processing' | 'retrying' | 'cancelled' | 'awaiting_approval'; message?: string };
+  status: {
+    status: 'connecting' | 'processing' | 'retrying' | 'cancelled' | 'awaiting_approval';
+    message?: string;
+    /** On `retrying`: discard this turn's assistant text since its last tool call; the next attempt sends it again. */
+    resetContent?: boolean;
+  };
   thought: Thought;
   content: { text: string; isPartial: boolean };
   tool_call: { callId: string; toolName: string; status: ToolCallStatus; args: Record<string, unknown> };

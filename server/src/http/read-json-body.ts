@@ -10,7 +10,7 @@ export const MAX_DISCARDED_BODY_BYTES = 64 * 1024 * 1024;
  * Reads the body up to `maxBytes`. Past the limit it rejects with PAYLOAD_TOO_LARGE and drops the rest as it
  * arrives: closing or destroying the socket while the client still sends makes it see EPIPE, not the 413.
  */
-function readLimited(request: Context['req'], maxBytes: number): Promise<Buffer> {
+export function readLimited(request: Context['req'], maxBytes: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

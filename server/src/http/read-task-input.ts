@@ -5,6 +5,7 @@ import { parseEnvInput } from '../services/tasks/env-input.ts';
 import type { StagedFile } from '../services/uploads/receive-multipart.ts';
 import { receiveMultipart } from '../services/uploads/receive-multipart.ts';
 import { UploadError } from '../services/uploads/upload-error.ts';
+import { readFormBody } from './read-form-body.ts';
 import { readJsonBody } from './read-json-body.ts';
 
 export interface TaskInputBody {
@@ -12,7 +13,10 @@ export interface TaskInputBody {
   files: StagedFile[];
 }
 
-/** Reads a task or follow-up body: JSON, or multipart with `files` (streamed to staging with limits). */
+/**
+ * Reads a task or follow-up body: JSON, a urlencoded form (Python's `requests.post(url, data=…)`), or multipart
+ * with `files` (streamed to staging with limits).
+ */
 export async function readTaskInput(ctx: Context, stagingDir: string): Promise<TaskInputBody> {
   const type = ctx.request.type;
   if (type === 'multipart/form-data') {
@@ -24,18 +28,28 @@ export async function readTaskInput(ctx: Context, stagingDir: string): Promise<T
       throw error;
     }
   }
-  if (type === 'application/json' || type === '' ) return { fields: await readJsonBody(ctx), files: [] };
-  if (type === 'application/x-www-form-urlencoded') {
-    throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send application/json or multipart/form-data');
-  }
-  throw new AppError('UNSUPPORTED_MEDIA_TYPE', `Unsupported Content-Type "${type}": send application/json or multipart/form-data`);
+  if (type === 'application/json' || type === '') return { fields: await readJsonBody(ctx), files: [] };
+  if (type === 'application/x-www-form-urlencoded') return { fields: await readFormBody(ctx), files: [] };
+  throw new AppError('UNSUPPORTED_MEDIA_TYPE', `Unsupported Content-Type "${type}": send application/json or a form (urlencoded or multipart)`);
 }
 
-/** Booleans arrive as JSON booleans or, from forms, as the strings "true" / "false". */
+/** Reads a body of plain fields (an approval): JSON or a urlencoded form. */
+export async function readFieldsBody(ctx: Context): Promise<Record<string, unknown>> {
+  const type = ctx.request.type;
+  if (type === 'application/x-www-form-urlencoded') return readFormBody(ctx);
+  if (type === 'application/json' || type === '') return readJsonBody(ctx);
+  throw new AppError('UNSUPPORTED_MEDIA_TYPE', `Unsupported Content-Type "${type}": send application/json or a urlencoded form`);
+}
+
+/**
+ * Booleans arrive as JSON booleans or, from forms, as strings: "true" / "false" in any case, since Python's
+ * `str(False)` gives "False".
+ */
 export function parseBooleanField(value: unknown, name: string): boolean | undefined {
   if (value === undefined || value === null || value === '') return undefined;
-  if (value === true || value === 'true') return true;
-  if (value === false || value === 'false') return false;
+  const text = typeof value === 'string' ? value.trim().toLowerCase() : value;
+  if (text === true || text === 'true') return true;
+  if (text === false || text === 'false') return false;
   throw new AppError('VALIDATION_ERROR', `"${name}" must be true or false`);
 }
 

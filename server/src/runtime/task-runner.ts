@@ -14,6 +14,8 @@ import type { TaskRow, TasksRepository } from '../store/tasks-repository.ts';
 import { type AgentState, createAgentState } from './agent/agent-state.ts';
 import { runAgentTurn, type TextRedactor } from './agent/run-agent-turn.ts';
 import { decideToolGate } from './agent/tool-policy.ts';
+import { describeModelFailure } from './model/describe-model-failure.ts';
+import { ModelConfigError } from './model/model-config-error.ts';
 import { connectMcpServers } from './mcp/connect-mcp-servers.ts';
 import type { Sandbox } from './sandbox/create-sandbox.ts';
 import type { ToolDefinition } from './tools/tool.ts';
@@ -150,6 +152,16 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
     await tasks.updateIfStatus(taskId, ['pending', 'running'], { status: 'running', started_at: task.started_at ?? now, last_activity_at: now });
     logger.info({ taskId, status: 'running' }, 'task running');
     await events.append(taskId, 'status', { status: 'connecting' });
+    // A project naming a provider the server has no key (or base URL) for fails its turns with a clear code.
+    let model: LanguageModelV3;
+    try {
+      model = options.resolveModel(config.model);
+    } catch (error) {
+      if (!(error instanceof ModelConfigError)) throw error;
+      logger.error({ taskId, project: task.project, reason: error.message }, 'the project model is not configured');
+      await fail(task, describeModelFailure(error).message, error.code);
+      return;
+    }
     const context = (await options.resolveContext?.(task)) ?? { env: {}, secrets: {} };
     const kept = secrets.get(taskId);
     if (kept) kept.usedAt = Date.now();
@@ -176,7 +188,6 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
       : undefined;
     try {
       const state = parseAgentState(task.state);
-      const model = options.resolveModel(config.model);
       for (const failure of mcp?.failures ?? []) {
         logger.warn({ taskId, server: failure.server, reason: failure.reason }, 'MCP server unavailable');
       }
@@ -210,6 +221,8 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
         maxSteps: options.maxSteps,
         maxRetries: options.maxRetries,
         retryDelayMs: options.retryDelayMs,
+        onModelFailure: (failure, willRetry) =>
+          logger.warn({ taskId, code: failure.code, detail: failure.detail, willRetry }, willRetry ? 'model call failed; retrying' : 'model call failed'),
       });
       signal.throwIfAborted();
       if (result.kind === 'awaiting_approval') {

@@ -32,15 +32,20 @@ export type FakeToolCall = { name: string; args: unknown; id?: string };
 
 /**
  * What the fake model answers. `text` as an array gives the exact content chunks; `delayMs` pauses before every
- * streamed chunk (and before a non-streamed answer); `hang` never answers; `error` answers with that HTTP status.
+ * streamed chunk (and before a non-streamed answer); `hang` never answers; `error` answers with that HTTP status
+ * (and `headers`, e.g. Retry-After). Streaming only: `silent` sends the SSE headers and then nothing; `cutAfter`
+ * drops the connection after that many content chunks; `streamError` ends the stream with an in-stream error chunk.
  */
 export type FakeReply = {
   text?: string | string[];
   reasoning?: string;
   toolCalls?: FakeToolCall[];
-  error?: { status: number; message: string };
+  error?: { status: number; message: string; headers?: Record<string, string> };
   delayMs?: number;
   hang?: boolean;
+  silent?: boolean;
+  cutAfter?: number;
+  streamError?: { message: string; type: string };
 };
 
 /** Options of startFakeOpenAIServer; `reply` defaults to fakeReplyFromPrompt. */
@@ -101,7 +106,7 @@ export async function startFakeOpenAIServer(options: FakeOpenAIServerOptions = {
     if (answer.hang === true) return;
     if (answer.delayMs !== undefined && answer.error !== undefined) await pause(answer.delayMs, closed.signal);
     if (answer.error !== undefined) {
-      sendError(response, answer.error.status, answer.error.message, answer.error.status >= 500 ? 'server_error' : 'invalid_request_error');
+      sendError(response, answer.error.status, answer.error.message, answer.error.status >= 500 ? 'server_error' : 'invalid_request_error', answer.error.headers);
       return;
     }
     const toolCalls = (answer.toolCalls ?? []).map((call) => {
@@ -169,9 +174,24 @@ export async function startFakeOpenAIServer(options: FakeOpenAIServerOptions = {
     if (includeUsage) chunks.push({ ...completion, object: 'chat.completion.chunk', system_fingerprint: null, choices: [], usage });
 
     response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    response.flushHeaders();
+    if (answer.silent === true) return;
+    let contentChunks = 0;
     for (const data of chunks) {
       await pause(answer.delayMs ?? 0, closed.signal);
       if (closed.signal.aborted) return;
+      const content = (data.choices as Array<{ delta: { content?: unknown } }> | undefined)?.[0]?.delta.content;
+      if (typeof content === 'string' && content !== '') contentChunks += 1;
+      if (answer.cutAfter !== undefined && contentChunks > answer.cutAfter) {
+        // Let the chunks already written reach the client, then drop the connection mid-stream.
+        await pause(20, closed.signal);
+        response.destroy();
+        return;
+      }
+      if (answer.streamError !== undefined && data.choices !== undefined && (data.choices as Array<{ finish_reason: unknown }>)[0]?.finish_reason) {
+        response.end(`data: ${JSON.stringify({ error: { ...answer.streamError, param: null, code: null } })}\n\n`);
+        return;
+      }
       response.write(`data: ${JSON.stringify(data)}\n\n`);
     }
     response.end('data: [DONE]\n\n');
@@ -222,13 +242,13 @@ function parseBody(text: string): FakeChatRequestBody | undefined {
   }
 }
 
-function sendJson(response: ServerResponse, status: number, body: unknown): void {
-  response.writeHead(status, { 'content-type': 'application/json' });
+function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  response.writeHead(status, { 'content-type': 'application/json', ...headers });
   response.end(JSON.stringify(body));
 }
 
-function sendError(response: ServerResponse, status: number, message: string, type: string): void {
-  sendJson(response, status, { error: { message, type, param: null, code: null } });
+function sendError(response: ServerResponse, status: number, message: string, type: string, headers?: Record<string, string>): void {
+  sendJson(response, status, { error: { message, type, param: null, code: null } }, headers);
 }
 
 function usageOf(request: FakeChatRequest, output: string, reasoning: string): Record<string, unknown> {

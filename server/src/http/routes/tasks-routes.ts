@@ -6,8 +6,7 @@ import type { TaskEventLog } from '../../events/task-event-log.ts';
 import { toArtifactStream } from '../../services/tasks/artifact-stream.ts';
 import type { TasksService } from '../../services/tasks/tasks-service.ts';
 import type { TaskAction } from '../../services/widget-identity/widget-rate-limits.ts';
-import { readJsonBody } from '../read-json-body.ts';
-import { optionalString, parseBooleanField, parseEnvField, readTaskInput } from '../read-task-input.ts';
+import { optionalString, parseBooleanField, parseEnvField, readFieldsBody, readTaskInput } from '../read-task-input.ts';
 import { discardStagedFiles } from '../../services/uploads/receive-multipart.ts';
 import type { StreamSlots } from '../stream-slots.ts';
 import { createStreamHandler } from './stream-route.ts';
@@ -86,7 +85,7 @@ export function createTasksRouter(deps: {
 
   router.post('/tasks/:id/tools/:callId/approve', async (ctx) => {
     await deps.onTaskCreate?.(ctx, 'approval');
-    const body = await readJsonBody(ctx);
+    const body = await readFieldsBody(ctx);
     ctx.body = { success: true, data: await tasks.approve(ctx.state.principal, ctx.params.id!, ctx.params.callId!, body.outcome) };
   });
 

@@ -1,6 +1,7 @@
-import { APICallError, type LanguageModelV3 } from '@ai-sdk/provider';
+import type { LanguageModelV3 } from '@ai-sdk/provider';
 import { type AssistantContent, jsonSchema, type ModelMessage, streamText, type Tool, tool } from 'ai';
-import type { TaskEventMap, TaskEventName } from '@concierge/shared';
+import type { ModelFailureCode, TaskEventMap, TaskEventName } from '@concierge/shared';
+import { describeModelFailure, describeRetry, type ModelFailure } from '../model/describe-model-failure.ts';
 import type { ToolContext, ToolDefinition } from '../tools/tool.ts';
 import { ToolError } from '../tools/tool.ts';
 import type { AgentState, PendingToolCall } from './agent-state.ts';
@@ -25,26 +26,34 @@ export interface AgentTurnOptions {
   maxSteps: number;
   maxRetries: number;
   retryDelayMs: number;
+  /** Each failed model attempt, for the log (the detail never reaches visitors). */
+  onModelFailure?(failure: ModelFailure, willRetry: boolean): void;
+  /** The pause before a retry; a test port (default: a timer that the signal cancels). */
+  wait?(ms: number, signal: AbortSignal): Promise<void>;
 }
 
 export type AgentTurnResult =
   | { kind: 'completed'; text: string }
   | { kind: 'awaiting_approval' }
-  | { kind: 'failed'; message: string; code: 'MODEL_ERROR' | 'STEP_LIMIT' };
+  | { kind: 'failed'; message: string; code: ModelFailureCode | 'STEP_LIMIT' };
 
 interface StepResult {
   text: string;
   toolCalls: PendingToolCall[];
 }
 
-class ModelFailure extends Error {}
-
-function describeModelError(error: unknown): string {
-  if (error instanceof Error) {
-    const status = (error as { statusCode?: number }).statusCode;
-    return status ? `${error.message} (HTTP ${status})` : error.message;
+/** A model attempt that failed for good (not retryable, or out of retries). */
+class ModelCallFailed extends Error {
+  constructor(readonly failure: ModelFailure) {
+    super(failure.detail);
   }
-  return String(error);
+}
+
+/** An `error` part of the model's stream; `cause` is whatever the provider sent (often a plain object). */
+class StreamErrorPart extends Error {}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -104,7 +113,8 @@ export async function runAgentTurn(state: AgentState, options: AgentTurnOptions)
     });
   }
 
-  const streamStep = async (): Promise<StepResult> => {
+  /** One model call; `attempt.text` is what it has streamed so far, also when it fails. */
+  const streamStep = async (attempt: { text: string }): Promise<StepResult> => {
     const result = streamText({
       model: options.model,
       system: options.system,
@@ -126,6 +136,7 @@ export async function runAgentTurn(state: AgentState, options: AgentTurnOptions)
       const chunk = separator + raw;
       separator = '';
       text += chunk;
+      attempt.text = text;
       await options.emit('content', { text: chunk, isPartial: true });
     };
     for await (const part of result.fullStream) {
@@ -144,12 +155,12 @@ export async function runAgentTurn(state: AgentState, options: AgentTurnOptions)
         case 'tool-call': {
           const args = (part.input && typeof part.input === 'object' ? part.input : {}) as Record<string, unknown>;
           const call: PendingToolCall = { callId: part.toolCallId, toolName: part.toolName, args: JSON.parse(options.redactor.redact(JSON.stringify(args))) };
-          if ('invalid' in part && part.invalid) call.invalid = describeModelError((part as { error?: unknown }).error);
+          if ('invalid' in part && part.invalid) call.invalid = errorText((part as { error?: unknown }).error);
           toolCalls.push(call);
           break;
         }
         case 'error':
-          throw new ModelFailure(describeModelError(part.error), { cause: part.error });
+          throw new StreamErrorPart('model stream error', { cause: part.error });
         default:
           break;
       }
@@ -159,18 +170,31 @@ export async function runAgentTurn(state: AgentState, options: AgentTurnOptions)
     return { text, toolCalls };
   };
 
+  const wait = options.wait ?? sleep;
   const streamStepWithRetries = async (): Promise<StepResult> => {
     for (let attempt = 0; ; attempt++) {
+      const progress = { text: '' };
       try {
-        return await streamStep();
+        return await streamStep(progress);
       } catch (error) {
         if (signal.aborted) throw signal.reason;
-        // A 4xx such as a bad request or a wrong provider key will not heal by waiting: fail at once.
-        const cause = error instanceof ModelFailure ? error.cause : error;
-        const permanent = APICallError.isInstance(cause) && !cause.isRetryable;
-        if (permanent || attempt >= options.maxRetries) throw error instanceof ModelFailure ? error : new ModelFailure(describeModelError(error), { cause: error });
-        await options.emit('status', { status: 'retrying', message: `Model request failed; retrying (${attempt + 1}/${options.maxRetries})` });
-        await sleep(options.retryDelayMs * 2 ** attempt, signal);
+        // A bad request or a wrong provider key will not heal by waiting: fail at once.
+        const failure = describeModelFailure(error instanceof StreamErrorPart ? error.cause : error);
+        const willRetry = failure.retryable && attempt < options.maxRetries;
+        options.onModelFailure?.({ ...failure, detail: options.redactor.redact(failure.detail) }, willRetry);
+        if (!willRetry) throw new ModelCallFailed(failure);
+        // The provider's Retry-After (capped) wins over our own backoff.
+        const delayMs = failure.retryAfterMs ?? options.retryDelayMs * 2 ** attempt;
+        // The failed attempt's partial text is in the log and on live screens: tell clients to drop it,
+        // since the retried attempt streams the step again from its start.
+        await options.emit('status', {
+          status: 'retrying',
+          message: describeRetry(failure, delayMs),
+          ...(progress.text !== '' ? { resetContent: true } : {}),
+        });
+        // Folds that reset the whole message get the text of this turn's earlier steps back.
+        if (progress.text !== '' && state.turnText !== '') await options.emit('content', { text: state.turnText, isPartial: false });
+        await wait(delayMs, signal);
         await options.emit('status', { status: 'processing' });
       }
     }
@@ -253,7 +277,8 @@ export async function runAgentTurn(state: AgentState, options: AgentTurnOptions)
         }
         return false;
       } else {
-        await options.emit('tool_call', { callId, toolName, status: 'executing', args });
+        // A call the user just approved was announced already: Sigmic sends its tool_result next, not a second tool_call.
+        if (!state.announced.includes(callId)) await options.emit('tool_call', { callId, toolName, status: 'executing', args });
         const starts = state.started[callId] ?? 0;
         if (starts >= MAX_INTERRUPTED_STARTS) {
           result = { status: 'error', output: `The tool call was interrupted ${starts} times by a server restart; it is not run again.` };
@@ -312,7 +337,7 @@ export async function runAgentTurn(state: AgentState, options: AgentTurnOptions)
       await options.save(state);
     }
   } catch (error) {
-    if (error instanceof ModelFailure) return { kind: 'failed', code: 'MODEL_ERROR', message: `The model request failed: ${options.redactor.redact(error.message)}` };
+    if (error instanceof ModelCallFailed) return { kind: 'failed', code: error.failure.code, message: error.failure.message };
     throw error;
   }
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createModel } from './create-model.ts';
+import { ModelConfigError } from './model-config-error.ts';
 
 describe('createModel', () => {
   it('builds the scripted model from "scripted" alone', () => {
@@ -36,8 +37,8 @@ describe('createModel', () => {
     expect(createModel({ model: 'openai-compatible:qwen2.5:7b', baseUrl: 'http://x/v1' }).modelId).toBe('qwen2.5:7b');
   });
 
-  it('names CONCIERGE_LLM_BASE_URL when openai-compatible has no base URL', () => {
-    expect(() => createModel({ model: 'openai-compatible:llama3.2' })).toThrow(/CONCIERGE_LLM_BASE_URL/);
+  it('names the base URL variables when openai-compatible has no base URL', () => {
+    expect(() => createModel({ model: 'openai-compatible:llama3.2' })).toThrow(/CONCIERGE_LLM_BASE_URL or CONCIERGE_OPENAI_COMPATIBLE_BASE_URL/);
   });
 
   it('lists the valid providers when the provider is unknown', () => {
@@ -50,8 +51,9 @@ describe('createModel', () => {
     expect(() => createModel({ model: 'openai', apiKey: 'k' })).toThrow(/no model id.*openai:<model id>/);
   });
 
-  it('names both key variables when an API key is missing', () => {
-    expect(() => createModel({ model: 'anthropic:claude-sonnet-4-5' })).toThrow(/CONCIERGE_LLM_API_KEY or ANTHROPIC_API_KEY/);
-    expect(() => createModel({ model: 'openai:gpt-4o-mini' })).toThrow(/CONCIERGE_LLM_API_KEY or OPENAI_API_KEY/);
+  it('throws a ModelConfigError naming the key variables when an API key is missing', () => {
+    expect(() => createModel({ model: 'anthropic:claude-sonnet-4-5' })).toThrow(ModelConfigError);
+    expect(() => createModel({ model: 'anthropic:claude-sonnet-4-5' })).toThrow(/CONCIERGE_ANTHROPIC_API_KEY or ANTHROPIC_API_KEY \(or CONCIERGE_LLM_API_KEY/);
+    expect(() => createModel({ model: 'openai:gpt-4o-mini' })).toThrow(/CONCIERGE_OPENAI_API_KEY or OPENAI_API_KEY/);
   });
 });
