@@ -28,3 +28,8 @@ if [ -z "${CONCIERGE_TEST_DATABASE_URL:-}" ] && [ -x "$pg_bin/initdb" ] && [ "$(
 fi
 
 pnpm check
+
+# The server is meant to run as a non-root user: the security suite runs once that way too.
+if [ "$(id -u)" = 0 ]; then
+  bash scripts/test-security-unprivileged.sh
+fi

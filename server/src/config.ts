@@ -22,6 +22,18 @@ export interface Config {
   maxSteps: number;
   /** How long an idle task keeps its in-memory secrets (follow-ups after that fail with SECRETS_LOST). */
   secretsTtlMs: number;
+  /** Where sandboxed commands run and what they may use together (see docs/security.md "Sandbox"). */
+  sandboxHost: {
+    /** Host uid/gid commands run as when the server is root (undefined: the built-in default). */
+    uid: number | undefined;
+    gid: number | undefined;
+    /** Caps on all sandboxes together; 0 means the host-sized default. */
+    totalMemoryMb: number;
+    totalProcesses: number;
+    totalCpuPercent: number;
+  };
+  /** Workspaces of finished tasks idle longer than this many days are removed (0 keeps them). */
+  workspaceRetentionDays: number;
   /** HTTP limits against slow or greedy clients (see docs/security.md "HTTP limits"). */
   http: {
     headersTimeoutMs: number;
@@ -78,6 +90,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     modelMaxRetries: integer(env, 'CONCIERGE_MODEL_MAX_RETRIES', 2),
     maxSteps: integer(env, 'CONCIERGE_MAX_STEPS', 20),
     secretsTtlMs: integer(env, 'CONCIERGE_SECRETS_TTL_MS', 3_600_000),
+    sandboxHost: {
+      uid: env.CONCIERGE_SANDBOX_UID ? integer(env, 'CONCIERGE_SANDBOX_UID', 0) : undefined,
+      gid: env.CONCIERGE_SANDBOX_GID ? integer(env, 'CONCIERGE_SANDBOX_GID', 0) : undefined,
+      totalMemoryMb: integer(env, 'CONCIERGE_SANDBOX_TOTAL_MEMORY_MB', 0),
+      totalProcesses: integer(env, 'CONCIERGE_SANDBOX_TOTAL_PROCESSES', 0),
+      totalCpuPercent: integer(env, 'CONCIERGE_SANDBOX_TOTAL_CPU_PERCENT', 0),
+    },
+    workspaceRetentionDays: integer(env, 'CONCIERGE_WORKSPACE_RETENTION_DAYS', 30),
     http: {
       headersTimeoutMs: integer(env, 'CONCIERGE_HEADERS_TIMEOUT_MS', 10_000),
       requestTimeoutMs: integer(env, 'CONCIERGE_REQUEST_TIMEOUT_MS', 300_000),

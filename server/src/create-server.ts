@@ -12,9 +12,11 @@ import { createHttpServer } from './http/create-http-server.ts';
 import type { Logger } from './logging/logger.ts';
 import { createModel, resolveModelSetting } from './runtime/model/create-model.ts';
 import { createSandbox, type Sandbox } from './runtime/sandbox/create-sandbox.ts';
+import { grantSandboxTraversal } from './runtime/sandbox/grant-sandbox-traversal.ts';
 import { createRedactor } from './runtime/secrets/create-redactor.ts';
 import { createStreamRedactor } from './runtime/secrets/create-stream-redactor.ts';
 import { createTaskRunner, type TaskRunner } from './runtime/task-runner.ts';
+import { startWorkspaceRetention } from './runtime/sweep-old-workspaces.ts';
 import { listDirectoryTool, readFileTool, writeFileTool } from './runtime/tools/file-tools.ts';
 import { runShellCommandTool } from './runtime/tools/run-shell-command.ts';
 import type { ToolDefinition } from './runtime/tools/tool.ts';
@@ -48,7 +50,17 @@ export async function createServer(config: Config, logger: Logger): Promise<Conc
     databaseUrl: config.databaseUrl,
     onConnectionError: (error) => logger.warn({ error }, 'an idle PostgreSQL connection dropped'),
   });
-  const sandbox = await createSandbox({ mode: config.sandbox, logger });
+  const sandbox = await createSandbox({
+    mode: config.sandbox,
+    logger,
+    hostUid: config.sandboxHost.uid,
+    hostGid: config.sandboxHost.gid,
+    totals: {
+      memoryMb: config.sandboxHost.totalMemoryMb,
+      processes: config.sandboxHost.totalProcesses,
+      cpuPercent: config.sandboxHost.totalCpuPercent,
+    },
+  });
   const modelSetting = resolveModelSetting(config.modelEnv);
   const modelOptions = { idleTimeoutMs: config.modelIdleTimeoutMs };
   const defaultModel = createModel(modelSetting, modelOptions);
@@ -81,6 +93,7 @@ export async function createServer(config: Config, logger: Logger): Promise<Conc
   const workspacesDir = path.join(config.dataDir, 'workspaces');
   const stagingDir = path.join(config.dataDir, 'staging');
   await fs.mkdir(workspacesDir, { recursive: true, mode: 0o700 });
+  if (sandbox.hostUser) await grantSandboxTraversal(config.dataDir, workspacesDir, sandbox.hostUser);
   await fs.rm(stagingDir, { recursive: true, force: true });
   await fs.mkdir(stagingDir, { recursive: true, mode: 0o700 });
 
@@ -137,6 +150,7 @@ export async function createServer(config: Config, logger: Logger): Promise<Conc
   });
 
   await runner.recover();
+  const retention = startWorkspaceRetention({ db: database.db, workspacesDir, retentionDays: config.workspaceRetentionDays, logger });
   let server: Server | undefined;
   let closing: Promise<void> | undefined;
   return {
@@ -161,6 +175,7 @@ export async function createServer(config: Config, logger: Logger): Promise<Conc
         const stopped = server ? new Promise<void>((resolve) => server!.close(() => resolve())) : Promise.resolve();
         // Streams hold sockets open; end them so close() can finish.
         server?.closeIdleConnections();
+        retention.stop();
         await runner.drain(SHUTDOWN_DRAIN_MS);
         server?.closeAllConnections();
         await stopped;

@@ -2,7 +2,7 @@
 // Prints the latency a sandboxed `true` adds over a plain spawn, and sandboxed commands per second with
 // two concurrent workers; compares with test/bench/sandbox-baseline.json when it exists.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,6 +52,8 @@ async function main(): Promise<void> {
   const runs = Number(argument('--runs') ?? 100);
   const sandbox = await createSandbox({ mode: 'bwrap' });
   const workspaceDir = mkdtempSync(path.join(tmpdir(), 'sandbox-bench-'));
+  // As the server does: the workspace belongs to the sandbox's host user when the server is root.
+  if (sandbox.hostUser) chownSync(workspaceDir, sandbox.hostUser.uid, sandbox.hostUser.gid);
   const options = { workspaceDir, command: 'true', env: {}, limits: DEFAULT_SANDBOX_LIMITS };
   try {
     for (let index = 0; index < 5; index++) {

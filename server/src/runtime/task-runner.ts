@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { LanguageModelV3 } from '@ai-sdk/provider';
 import type { TaskEventBus } from '../events/task-event-bus.ts';
@@ -18,6 +18,7 @@ import { describeModelFailure } from './model/describe-model-failure.ts';
 import { ModelConfigError } from './model/model-config-error.ts';
 import { connectMcpServers } from './mcp/connect-mcp-servers.ts';
 import type { Sandbox } from './sandbox/create-sandbox.ts';
+import { createWorkspace } from './workspace/create-workspace.ts';
 import type { ToolDefinition } from './tools/tool.ts';
 
 export interface TaskRunnerOptions {
@@ -38,7 +39,7 @@ export interface TaskRunnerOptions {
   resolveContext?(task: TaskRow): Promise<{ env: Record<string, string>; secrets: Record<string, string> }>;
   workspacesDir: string;
   /** Where the task's stdio MCP servers run (the shell's sandbox); without it they are reported unavailable. */
-  sandbox?: Pick<Sandbox, 'spawn'>;
+  sandbox?: Pick<Sandbox, 'spawn' | 'hostUser'>;
   /** How long an idle task keeps its in-memory secrets for follow-ups. */
   secretsTtlMs: number;
   maxConcurrent: number;
@@ -62,6 +63,8 @@ export interface TaskRunner {
   /** Resumes or fails tasks left unfinished by a previous process. */
   recover(): Promise<void>;
   workspaceDir(taskId: string): string;
+  /** Makes the task's workspace (with uploads/ and downloads/), owned by the sandbox's host user. */
+  createWorkspace(taskId: string): Promise<void>;
   readonly activeCount: number;
   /** Stops accepting work, aborts nothing, waits for running turns up to `timeoutMs`. */
   drain(timeoutMs: number): Promise<void>;
@@ -148,6 +151,8 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
     }
     const project = await options.projects.find(task.project);
     const config: ProjectConfig = project?.config ?? { toolPolicies: {}, mcpServers: {}, sandbox: {}, rateLimits: {} };
+    // A follow-up after the retention sweep removed the workspace starts from an empty one.
+    if (!existsSync(workspaceDir(taskId))) await createWorkspace(workspaceDir(taskId), options.sandbox?.hostUser);
     const now = new Date().toISOString();
     await tasks.updateIfStatus(taskId, ['pending', 'running'], { status: 'running', started_at: task.started_at ?? now, last_activity_at: now });
     logger.info({ taskId, status: 'running' }, 'task running');
@@ -316,7 +321,7 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
         for (const taskId of await tasks.findOrphaned(runnerId, ignoreLeases)) {
           if (queued.has(taskId) || running.has(taskId)) continue;
           logger.warn({ taskId }, 'resuming task left unfinished by a stopped server');
-          await fs.mkdir(workspaceDir(taskId), { recursive: true });
+          await createWorkspace(workspaceDir(taskId), options.sandbox?.hostUser);
           this.schedule(taskId);
         }
       };
@@ -329,6 +334,7 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
       }
     },
     workspaceDir,
+    createWorkspace: (taskId) => createWorkspace(workspaceDir(taskId), options.sandbox?.hostUser),
     get activeCount() {
       return running.size + queue.length + rescheduled.size;
     },

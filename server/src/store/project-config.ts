@@ -28,6 +28,7 @@ const sandbox = z
     workspaceQuotaMb: z.number().int().min(1).max(1_048_576),
     maxFileSizeMb: z.number().int().min(1).max(65_536),
     maxOpenFiles: z.number().int().min(16).max(65_536),
+    maxWorkspaceEntries: z.number().int().min(16).max(10_000_000),
   })
   .partial();
 

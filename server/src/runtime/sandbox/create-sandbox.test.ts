@@ -1,11 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSandbox, type Sandbox } from './create-sandbox.ts';
+import { createSandbox, DEFAULT_SANDBOX_HOST_UID, type Sandbox } from './create-sandbox.ts';
 import { DEFAULT_SANDBOX_LIMITS, type SandboxLimits } from './sandbox-limits.ts';
 import { SandboxUnavailableError } from './sandbox-unavailable-error.ts';
 import { hostProcessesMatching } from '../../testing/host-processes.ts';
@@ -13,7 +13,8 @@ import { hostProcessesMatching } from '../../testing/host-processes.ts';
 const limits: SandboxLimits = { ...DEFAULT_SANDBOX_LIMITS, commandTimeoutMs: 10_000, memoryMb: 256, maxProcesses: 32 };
 
 function concierge_cgroups(): string[] {
-  return ['/sys/fs/cgroup/pids', '/sys/fs/cgroup/cpu'].flatMap((dir) =>
+  const parent = `concierge-sandboxes-${process.pid}`;
+  return ['/sys/fs/cgroup/pids', '/sys/fs/cgroup/cpu', `/sys/fs/cgroup/pids/${parent}`, `/sys/fs/cgroup/cpu/${parent}`].flatMap((dir) =>
     existsSync(dir) ? readdirSync(dir).filter((name) => name.startsWith(`concierge-${process.pid}-`)) : [],
   );
 }
@@ -32,6 +33,11 @@ describe('createSandbox', () => {
     mkdirSync(workspaceDir);
     mkdirSync(siblingDir);
     writeFileSync(path.join(siblingDir, 'private.txt'), 'other task data');
+    if (sandbox.hostUser) {
+      // As the server does for its data dir: the sandbox user may traverse the parent, and owns its workspace.
+      chmodSync(root, 0o711);
+      chownSync(workspaceDir, sandbox.hostUser.uid, sandbox.hostUser.gid);
+    }
   });
 
   afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -208,7 +214,13 @@ describe('createSandbox', () => {
     expect(spread.limit).toBe('quota');
     const refused = await run('echo should-not-run', { limits: { ...limits, workspaceQuotaMb: 2 } });
     expect(refused).toMatchObject({ exitCode: null, stdout: '', limit: 'quota' });
-    expect(refused.reason).toMatch(/^Not run: The workspace uses .* of its 2\.0 MB quota\. Delete files before writing more\.$/);
+    expect(refused.reason).toMatch(
+      /^Not run: The workspace uses .* of its 2\.0 MB quota( and is full)?\. Delete files before writing more\. Until then only plain `rm` commands run\. Largest files: (fill|part\d)\.bin \(.+\)\.$/,
+    );
+    // Cleaning up still works while over the quota: plain rm runs, and may not grow anything.
+    const cleanup = await run('rm fill.bin', { limits: { ...limits, workspaceQuotaMb: 2 } });
+    expect(cleanup).toMatchObject({ exitCode: 0 });
+    expect(existsSync(path.join(workspaceDir, 'fill.bin'))).toBe(false);
     for (const file of ['fill.bin', 'part1.bin', 'part2.bin', 'part3.bin']) rmSync(path.join(workspaceDir, file), { force: true });
   });
 
@@ -234,6 +246,65 @@ describe('createSandbox', () => {
     await Promise.all([run('true'), run('sleep 0.2'), run('exit 1')]);
     expect(concierge_cgroups()).toEqual([]);
   });
+
+  it('runs commands as the unprivileged host user when the server is root, so a setuid copy gives nothing', async () => {
+    if (process.getuid?.() !== 0) {
+      expect(sandbox.hostUser).toBeUndefined();
+      return;
+    }
+    expect(sandbox.hostUser).toEqual({ uid: DEFAULT_SANDBOX_HOST_UID, gid: DEFAULT_SANDBOX_HOST_UID });
+    const result = await run('cp /bin/sh suid-sh && chmod u+s,g+s suid-sh && echo ok > owned.txt && ls -ln owned.txt');
+    expect(result.exitCode).toBe(0);
+    for (const name of ['suid-sh', 'owned.txt']) {
+      const stats = statSync(path.join(workspaceDir, name));
+      expect({ uid: stats.uid, gid: stats.gid }).toEqual(sandbox.hostUser);
+    }
+    expect(statSync(path.join(workspaceDir, 'suid-sh')).mode & 0o4000).toBe(0o4000);
+    rmSync(path.join(workspaceDir, 'suid-sh'));
+    rmSync(path.join(workspaceDir, 'owned.txt'));
+  });
+
+  it('creates every command group under one parent group that holds the totals', async () => {
+    if (!existsSync('/sys/fs/cgroup/pids/cgroup.procs')) return;
+    const totals = sandbox.enforcement.totals;
+    expect(totals?.cgroups.length).toBeGreaterThan(0);
+    const pidsParent = totals?.cgroups.find((dir) => dir.includes('/pids/')) as string;
+    expect(readFileSync(path.join(pidsParent, 'pids.max'), 'utf8').trim()).toBe(String(totals?.processes));
+    const controller = new AbortController();
+    const running = run('sleep 5', { signal: controller.signal });
+    const children = () => readdirSync(pidsParent).filter((name) => name.startsWith(`concierge-${process.pid}-`));
+    for (let attempt = 0; attempt < 100 && children().length === 0; attempt++) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(children()).toHaveLength(1);
+    controller.abort();
+    expect((await running).limit).toBe('cancelled');
+    expect(children()).toEqual([]);
+  });
+
+  it('stops a command writing many files past the quota, each under the file size cap', async () => {
+    const result = await run('i=0; while [ $i -lt 400 ]; do head -c 100000 /dev/urandom > part$i.bin; i=$((i+1)); done; echo finished', {
+      limits: { ...limits, workspaceQuotaMb: 4 },
+    });
+    expect(result.limit).toBe('quota');
+    expect(result.stdout).not.toContain('finished');
+    const next = await run('echo ran', { limits: { ...limits, workspaceQuotaMb: 4 } });
+    expect(next.stdout).toBe('');
+    expect(next.reason).toMatch(/^Not run: The workspace uses .* of its 4\.0 MB quota\. Delete files/);
+    execFileSync('/bin/sh', ['-c', `rm -f ${workspaceDir}/part*.bin`]);
+  }, 20_000);
+
+  it('stops a command creating entries past maxWorkspaceEntries and refuses the next one', async () => {
+    // The sleep keeps the command alive after it crossed the limit: the watch, not the end of the loop, must stop it.
+    const result = await run('mkdir many && cd many && i=0; while [ $i -lt 2000 ]; do : > f$i; i=$((i+1)); done; sleep 12; echo finished', {
+      limits: { ...limits, maxWorkspaceEntries: 500 },
+      timeoutMs: 15_000,
+    });
+    expect(result.limit).toBe('quota');
+    expect(result.stdout).not.toContain('finished');
+    const next = await run('echo ran', { limits: { ...limits, maxWorkspaceEntries: 500 } });
+    expect(next.stdout).toBe('');
+    expect(next.reason).toMatch(/more than 500 files and folders/);
+    rmSync(path.join(workspaceDir, 'many'), { recursive: true, force: true });
+  }, 20_000);
 
   it('refuses a workspace that does not exist', async () => {
     await expect(run('true', { workspaceDir: path.join(root, 'missing') })).rejects.toThrow(/not an existing absolute directory/);

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
+import { existsSync, rmdirSync } from 'node:fs';
+import { mkdir, readdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { SandboxLimits } from './sandbox-limits.ts';
+import { DEFAULT_SANDBOX_LIMITS, type SandboxLimits } from './sandbox-limits.ts';
 
 /** One command's control group(s): join by writing a pid to each of `procsFiles`. */
 export interface CommandCgroup {
@@ -15,6 +15,14 @@ export interface CommandCgroup {
   remove(): Promise<void>;
 }
 
+/** What all sandboxes of one server may use together (the parent group's limits). */
+export interface CgroupTotals {
+  memoryMb: number;
+  processes: number;
+  /** Percent of one core, e.g. 150 for one and a half cores. */
+  cpuPercent: number;
+}
+
 /** What the host's cgroups can enforce, and a factory for per-command groups. */
 export interface CgroupSupport {
   version: 'v2' | 'v1' | 'none';
@@ -22,6 +30,8 @@ export interface CgroupSupport {
   processes: boolean;
   cpu: boolean;
   warnings: string[];
+  /** The parent group(s) every command group is created under, holding the totals; absent when none could be made. */
+  parent?: { dirs: string[]; totals: CgroupTotals };
   /** A fresh group holding the given limits, or undefined when no controller is usable. */
   create(limits: SandboxLimits): Promise<CommandCgroup | undefined>;
 }
@@ -31,6 +41,8 @@ type Controller = 'memory' | 'pids' | 'cpu';
 const CPU_PERIOD_US = 100_000;
 // The server's pid in the name tells whose group it is (several servers or test workers on one host).
 const GROUP_PREFIX = `concierge-${process.pid}-`;
+const PARENT_PREFIX = 'concierge-sandboxes-';
+const PARENT_NAME = `${PARENT_PREFIX}${process.pid}`;
 
 interface GroupSpec {
   controller: Controller;
@@ -84,7 +96,9 @@ async function removeDir(dir: string): Promise<void> {
   }
 }
 
-function writeLimits(dir: string, controller: Controller, limits: SandboxLimits, version: 'v1' | 'v2'): Promise<void>[] {
+type GroupLimits = Pick<SandboxLimits, 'memoryMb' | 'maxProcesses' | 'cpuPercent'>;
+
+function writeLimits(dir: string, controller: Controller, limits: GroupLimits, version: 'v1' | 'v2'): Promise<void>[] {
   const memoryBytes = String(limits.memoryMb * 1024 * 1024);
   const quotaUs = Math.max(1000, Math.round((limits.cpuPercent / 100) * CPU_PERIOD_US));
   if (version === 'v2') {
@@ -210,17 +224,7 @@ function parseOwnCgroups(text: string): Map<string, string> {
 /** Tries a throwaway group with real limits, so detection reports only what actually works. */
 async function probe(create: (limits: SandboxLimits) => Promise<CommandCgroup | undefined>): Promise<boolean> {
   try {
-    const group = await create({
-      network: 'none',
-      commandTimeoutMs: 1000,
-      memoryMb: 64,
-      maxProcesses: 8,
-      cpuPercent: 50,
-      maxOutputBytes: 1024,
-      workspaceQuotaMb: 1,
-      maxFileSizeMb: 1,
-      maxOpenFiles: 64,
-    });
+    const group = await create({ ...DEFAULT_SANDBOX_LIMITS, commandTimeoutMs: 1000, memoryMb: 64, maxProcesses: 8, cpuPercent: 50 });
     await group?.remove();
     return group !== undefined;
   } catch {
@@ -228,7 +232,7 @@ async function probe(create: (limits: SandboxLimits) => Promise<CommandCgroup | 
   }
 }
 
-async function detectV2(root: string, own: Map<string, string>): Promise<CgroupSupport | undefined> {
+async function detectV2(root: string, own: Map<string, string>): Promise<{ support: CgroupSupport; parent: string } | undefined> {
   const available = (await readText(path.join(root, 'cgroup.controllers'))).trim().split(/\s+/).filter(Boolean);
   if (available.length === 0) return undefined;
   const ownPath = own.get('') ?? '/';
@@ -249,12 +253,12 @@ async function detectV2(root: string, own: Map<string, string>): Promise<CgroupS
       ...(cpu ? [] : ['cgroup v2 cpu controller is not delegated: CPU is not limited']),
     ];
     if (!memory && !processes && !cpu) continue;
-    return { version: 'v2', memory, processes, cpu, warnings, create };
+    return { support: { version: 'v2', memory, processes, cpu, warnings, create }, parent };
   }
   return undefined;
 }
 
-async function detectV1(root: string, own: Map<string, string>): Promise<CgroupSupport> {
+async function detectV1(root: string, own: Map<string, string>): Promise<{ support: CgroupSupport; specs: GroupSpec[] }> {
   const specs: GroupSpec[] = [];
   const warnings: string[] = [];
   for (const controller of ['memory', 'pids', 'cpu'] as const) {
@@ -266,7 +270,7 @@ async function detectV1(root: string, own: Map<string, string>): Promise<CgroupS
     else warnings.push(`cgroup v1 ${controller} controller is not writable here: ${controller === 'pids' ? 'process count' : controller} is not limited`);
   }
   const has = (controller: Controller) => specs.some((spec) => spec.controller === controller);
-  return {
+  const support: CgroupSupport = {
     version: specs.length > 0 ? 'v1' : 'none',
     memory: has('memory'),
     processes: has('pids'),
@@ -274,15 +278,96 @@ async function detectV1(root: string, own: Map<string, string>): Promise<CgroupS
     warnings,
     create: createV1Group(specs),
   };
+  return { support, specs };
 }
 
-/** Finds which cgroup controllers this process can delegate to per-command groups (v2 first, then v1). */
-export async function detectCgroups(root = '/sys/fs/cgroup'): Promise<CgroupSupport> {
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes parent groups (and their empty command groups) left by servers that died without cleaning up. */
+async function removeStaleParents(dir: string): Promise<void> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  for (const name of names) {
+    // Command groups of a server that was killed mid-command (or that predates parent groups) are empty now.
+    const orphan = /^concierge-(\d+)-[0-9a-f]+$/.exec(name);
+    if (orphan && Number(orphan[1]) !== process.pid && !pidAlive(Number(orphan[1]))) {
+      await rmdir(path.join(dir, name)).catch(() => undefined);
+      continue;
+    }
+    const pid = Number(name.slice(PARENT_PREFIX.length));
+    if (!name.startsWith(PARENT_PREFIX) || !Number.isInteger(pid) || pid === process.pid || pidAlive(pid)) continue;
+    const parent = path.join(dir, name);
+    for (const child of await readdir(parent).catch(() => [] as string[])) {
+      if (child.startsWith('concierge-')) await rmdir(path.join(parent, child)).catch(() => undefined);
+    }
+    await rmdir(parent).catch(() => undefined);
+  }
+}
+
+/**
+ * Makes this server's parent group under `dir` with the totals, so every command group created inside it
+ * shares them. v2 also delegates the controllers to the parent's children.
+ */
+async function createParent(dir: string, controller: Controller, totals: CgroupTotals, version: 'v1' | 'v2'): Promise<string> {
+  await removeStaleParents(dir);
+  const parent = path.join(dir, PARENT_NAME);
+  await mkdir(parent).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EEXIST') throw error;
+  });
+  const limits = { memoryMb: totals.memoryMb, maxProcesses: totals.processes, cpuPercent: totals.cpuPercent };
+  await Promise.all(writeLimits(parent, controller, limits, version));
+  if (version === 'v2') await writeFile(path.join(parent, 'cgroup.subtree_control'), '+memory +pids +cpu').catch(() => undefined);
+  return parent;
+}
+
+// The parents are removed when the server exits (they are empty by then: every command group is gone).
+const parentsToRemove = new Set<string>();
+process.once('exit', () => {
+  for (const dir of parentsToRemove) {
+    try {
+      rmdirSync(dir);
+    } catch {
+      // still busy or already gone; the next server start removes it
+    }
+  }
+});
+
+/** Moves the per-command groups of `support` under one parent per controller that holds the totals. */
+async function withParent(support: CgroupSupport, specs: GroupSpec[], totals: CgroupTotals, version: 'v1' | 'v2'): Promise<CgroupSupport> {
+  try {
+    const parented: GroupSpec[] = [];
+    for (const spec of specs) {
+      const parent = await createParent(spec.parent, spec.controller, totals, version);
+      parentsToRemove.add(parent);
+      parented.push({ controller: spec.controller, parent });
+    }
+    const create = version === 'v2' ? createV2Group((parented[0] as GroupSpec).parent) : createV1Group(parented);
+    if (!(await probe(create))) throw new Error('command groups cannot be created under the parent group');
+    return { ...support, create, parent: { dirs: parented.map((spec) => spec.parent), totals } };
+  } catch (error) {
+    return {
+      ...support,
+      warnings: [...support.warnings, `cannot create the parent cgroup for all sandboxes (${(error as Error).message}): only per-command limits apply`],
+    };
+  }
+}
+
+/**
+ * Finds which cgroup controllers this process can delegate to per-command groups (v2 first, then v1).
+ * With `totals`, every command group is created under one parent group per server that caps them together.
+ */
+export async function detectCgroups(root = '/sys/fs/cgroup', totals?: CgroupTotals): Promise<CgroupSupport> {
   const own = parseOwnCgroups(await readText('/proc/self/cgroup'));
   const v2 = await detectV2(root, own);
-  if (v2) return v2;
+  if (v2) return totals ? withParent(v2.support, [{ controller: 'memory', parent: v2.parent }], totals, 'v2') : v2.support;
   const v1 = await detectV1(root, own);
-  if (v1.version === 'v1') return v1;
+  if (v1.support.version === 'v1') return totals ? withParent(v1.support, v1.specs, totals, 'v1') : v1.support;
   return {
     version: 'none',
     memory: false,

@@ -15,6 +15,8 @@ export interface CapturedProcessOptions {
   onKill?: () => Promise<void>;
   /** Written to the child's fd 3 and closed (bwrap reads its options there, out of sight of `ps`). */
   fd3Input?: Buffer;
+  /** Polled while the process runs; when `exceeded` resolves true the group is killed (stoppedBy 'quota'). */
+  watch?: { intervalMs: number; exceeded: () => Promise<boolean> };
 }
 
 /** What the process did, and which of our own limits stopped it, if any. */
@@ -24,7 +26,7 @@ export interface CapturedProcessResult {
   stdout: string;
   stderr: string;
   truncated: boolean;
-  stoppedBy?: 'timeout' | 'output' | 'cancelled';
+  stoppedBy?: 'timeout' | 'output' | 'cancelled' | 'quota';
   /** Total bytes the process wrote to stdout and stderr, kept or not. */
   outputBytes: number;
   durationMs: number;
@@ -58,6 +60,26 @@ class CappedBuffer {
   toString(): string {
     return Buffer.concat(this.chunks).toString('utf8');
   }
+}
+
+/** Runs `watch.exceeded` every `intervalMs` (one check at a time) until `done()`; calls `onExceeded` once. */
+function startWatch(watch: NonNullable<CapturedProcessOptions['watch']>, done: () => boolean, onExceeded: () => void): { stop(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const tick = async () => {
+    if (stopped || done()) return;
+    const exceeded = await watch.exceeded().catch(() => false);
+    if (stopped || done()) return;
+    if (exceeded) onExceeded();
+    else timer = setTimeout(tick, watch.intervalMs);
+  };
+  timer = setTimeout(tick, watch.intervalMs);
+  return {
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
 }
 
 /**
@@ -120,6 +142,7 @@ export function runCapturedProcess(options: CapturedProcessOptions): Promise<Cap
     const timer = setTimeout(() => stop('timeout'), options.timeoutMs);
     const onAbort = () => stop('cancelled');
     options.signal?.addEventListener('abort', onAbort, { once: true });
+    const watchTimer = options.watch ? startWatch(options.watch, () => exit !== undefined || stoppedBy !== undefined, () => stop('quota')) : undefined;
 
     const collect = (stream: Readable, buffer: CappedBuffer) => {
       stream.on('data', (chunk: Buffer) => {
@@ -135,6 +158,7 @@ export function runCapturedProcess(options: CapturedProcessOptions): Promise<Cap
       if (settled || !exit) return;
       settled = true;
       clearTimeout(timer);
+      watchTimer?.stop();
       if (graceTimer) clearTimeout(graceTimer);
       options.signal?.removeEventListener('abort', onAbort);
       child.stdout?.destroy();
@@ -155,6 +179,7 @@ export function runCapturedProcess(options: CapturedProcessOptions): Promise<Cap
 
     child.once('error', (error) => {
       clearTimeout(timer);
+      watchTimer?.stop();
       options.signal?.removeEventListener('abort', onAbort);
       if (!settled) {
         settled = true;

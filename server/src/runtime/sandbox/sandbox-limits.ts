@@ -13,6 +13,8 @@ export interface SandboxLimits {
   workspaceQuotaMb: number;
   maxFileSizeMb: number;
   maxOpenFiles: number;
+  /** Files, folders and links one workspace may hold (an inode budget; the quota alone allows millions of empty files). */
+  maxWorkspaceEntries: number;
 }
 
 export const DEFAULT_SANDBOX_LIMITS: SandboxLimits = {
@@ -25,6 +27,7 @@ export const DEFAULT_SANDBOX_LIMITS: SandboxLimits = {
   workspaceQuotaMb: 1024,
   maxFileSizeMb: 256,
   maxOpenFiles: 256,
+  maxWorkspaceEntries: 10_000,
 };
 
 /** A project's sandbox settings over the defaults. */
@@ -32,10 +35,7 @@ export function toSandboxLimits(config: ProjectConfig): SandboxLimits {
   return { ...DEFAULT_SANDBOX_LIMITS, ...config.sandbox } as SandboxLimits;
 }
 
-const DEFAULT_MAX_WORKSPACE_ENTRIES = 10_000;
-
 /** The workspace budget (disk bytes and entries) that sandbox limits set; shell and file tools share it. */
 export function toWorkspaceBudget(limits: SandboxLimits): WorkspaceBudget {
-  const maxEntries = (limits as SandboxLimits & { maxWorkspaceEntries?: number }).maxWorkspaceEntries ?? DEFAULT_MAX_WORKSPACE_ENTRIES;
-  return { quotaBytes: limits.workspaceQuotaMb * 1024 * 1024, maxEntries };
+  return { quotaBytes: limits.workspaceQuotaMb * 1024 * 1024, maxEntries: limits.maxWorkspaceEntries };
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -32,6 +32,11 @@ describe('spawnSandboxed', () => {
     root = mkdtempSync(path.join(tmpdir(), 'spawn-sandboxed-test-'));
     workspaceDir = path.join(root, 'task');
     mkdirSync(workspaceDir);
+    if (sandbox.hostUser) {
+      // As the server does for its data dir: the sandbox user may traverse the parent, and owns its workspace.
+      chmodSync(root, 0o711);
+      chownSync(workspaceDir, sandbox.hostUser.uid, sandbox.hostUser.gid);
+    }
   });
 
   afterAll(() => rmSync(root, { recursive: true, force: true }));

@@ -3,7 +3,7 @@ import type { Readable, Writable } from 'node:stream';
 import { baseSandboxEnv, buildBwrapArgs, filterEnv, toBwrapArgsFile } from './build-bwrap-args.ts';
 import type { CgroupSupport, CommandCgroup } from './detect-cgroups.ts';
 import type { PrivatePaths } from './find-private-paths.ts';
-import { assertWorkspace, HOST_PATH, toLauncherArgs } from './sandbox-launcher.ts';
+import { assertWorkspace, HOST_PATH, type SandboxHostUser, toLauncherArgs } from './sandbox-launcher.ts';
 import type { SandboxLimits } from './sandbox-limits.ts';
 
 /** A long-lived program (an stdio MCP server) to start in a task's sandbox, talking over stdin/stdout. */
@@ -36,7 +36,8 @@ export interface SandboxSpawnHost {
   privatePaths: PrivatePaths;
   cgroups: CgroupSupport;
   /** The unprivileged host user the sandbox runs as, when the server drops privileges. */
-  hostUser?: { uid: number; gid: number };
+  hostUser: SandboxHostUser | undefined;
+  setprivPath: string | undefined;
 }
 
 
@@ -104,6 +105,8 @@ export async function spawnSandboxed(host: SandboxSpawnHost, options: SandboxSpa
         prlimitPath: host.prlimitPath,
         fileSizeBytes: limits.maxFileSizeMb * 1024 * 1024,
         maxOpenFiles: limits.maxOpenFiles,
+        hostUser: host.hostUser,
+        setprivPath: host.setprivPath,
         bwrapPath: host.bwrapPath,
         program: ['--', options.command, ...options.args],
       }),
@@ -111,7 +114,6 @@ export async function spawnSandboxed(host: SandboxSpawnHost, options: SandboxSpa
         env: { PATH: HOST_PATH },
         detached: true,
         stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
-        ...(host.hostUser ? { uid: host.hostUser.uid, gid: host.hostUser.gid } : {}),
       },
     ) as unknown as Child;
     const fd3 = (child as unknown as { stdio: (Writable | null)[] }).stdio[3];

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import fs, { type FileHandle } from 'node:fs/promises';
-import path from 'node:path';
 import {
   APPROVAL_OUTCOMES,
   type ApprovalOutcome,
@@ -137,8 +136,7 @@ export function createTasksService(deps: {
       const project = await deps.projects.find(principal.project);
       const id = randomUUID();
       const workspace = runner.workspaceDir(id);
-      await fs.mkdir(path.join(workspace, 'uploads'), { recursive: true });
-      await fs.mkdir(path.join(workspace, 'downloads'), { recursive: true });
+      await runner.createWorkspace(id);
       try {
         const attachedFiles = await receiveFiles(id, principal.project, input.files);
         const state = createAgentState();
