@@ -39,7 +39,9 @@ export interface Config {
     headersTimeoutMs: number;
     requestTimeoutMs: number;
     keepAliveTimeoutMs: number;
+    bodyIdleTimeoutMs: number;
     maxConnections: number;
+    maxConnectionsPerIp: number;
     maxStreamsPerPrincipal: number;
     maxStreamsPerTask: number;
     /** A stream whose client reads nothing for this long is closed. */
@@ -102,7 +104,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       headersTimeoutMs: integer(env, 'CONCIERGE_HEADERS_TIMEOUT_MS', 10_000),
       requestTimeoutMs: integer(env, 'CONCIERGE_REQUEST_TIMEOUT_MS', 300_000),
       keepAliveTimeoutMs: integer(env, 'CONCIERGE_KEEP_ALIVE_TIMEOUT_MS', 5_000),
+      bodyIdleTimeoutMs: integer(env, 'CONCIERGE_BODY_IDLE_TIMEOUT_MS', 15_000),
       maxConnections: integer(env, 'CONCIERGE_MAX_CONNECTIONS', 1024),
+      maxConnectionsPerIp: integer(env, 'CONCIERGE_MAX_CONNECTIONS_PER_IP', 256),
       maxStreamsPerPrincipal: integer(env, 'CONCIERGE_MAX_STREAMS_PER_PRINCIPAL', 256),
       maxStreamsPerTask: integer(env, 'CONCIERGE_MAX_STREAMS_PER_TASK', 8),
       streamStallTimeoutMs: integer(env, 'CONCIERGE_STREAM_STALL_TIMEOUT_MS', 30_000),
