@@ -111,6 +111,10 @@ export async function createServer(config: Config, logger: Logger): Promise<Conc
     workspacesDir,
     sandbox,
     secretsTtlMs: config.secretsTtlMs,
+    async isAppRevoked(taskId) {
+      const appId = (await tasksRepository.find(taskId))?.app_id;
+      return appId ? (await identity.apps.find(appId)) === undefined : false;
+    },
     maxConcurrent: config.maxConcurrentTasks,
     maxSteps: config.maxSteps,
     maxRetries: config.modelMaxRetries,

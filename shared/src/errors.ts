@@ -35,4 +35,4 @@ export type ErrorCode = keyof typeof ERROR_STATUS;
 export type ModelFailureCode = 'MODEL_RATE_LIMITED' | 'MODEL_UNAVAILABLE' | 'MODEL_TIMEOUT' | 'MODEL_NOT_CONFIGURED' | 'MODEL_ERROR';
 
 /** Codes the agent's `error` event may carry (the task failed for this reason). */
-export type TaskErrorCode = ModelFailureCode | 'STEP_LIMIT' | 'SECRETS_LOST' | 'SERVER_RESTART' | 'INTERNAL_ERROR';
+export type TaskErrorCode = ModelFailureCode | 'STEP_LIMIT' | 'SECRETS_LOST' | 'SERVER_RESTART' | 'APP_REVOKED' | 'INTERNAL_ERROR';

@@ -100,7 +100,33 @@ describe('revocation reaches open streams', () => {
       const revoked = await server.cli(['apps', 'revoke', doomed.appId, '--json']);
       expect(revoked.code).toBe(0);
       const events = await streaming;
-      expect(events.at(-1)).toMatchObject({ event: 'error', data: { code: 'INVALID_TOKEN' } });
+      // Whichever comes first ends it: the stream's own credential check, or the turn stopped for the revoked app.
+      expect(events.at(-1)?.event).toBe('error');
+      expect(['INVALID_TOKEN', 'APP_REVOKED']).toContain((events.at(-1)?.data as { code: string }).code);
+    } finally {
+      release();
+    }
+  });
+});
+
+describe('revocation stops running work', () => {
+  it('fails a widget task whose turn is running when its app is revoked (APP_REVOKED), and the task stays failed', async () => {
+    const created = await server.cli(['apps', 'create', '--project', 'default', '--name', 'stopped', '--origin', ORIGIN, '--json']);
+    const stopped = JSON.parse(created.stdout) as { appId: string; appSecret: string };
+    const exchange = await request(`${server.url}/api/v1/auth/token`, { method: 'POST', body: { appId: stopped.appId, appSecret: stopped.appSecret, endUserId: 'visitor-3' } });
+    expect(exchange.status).toBe(200);
+    const { taskId, release } = await heldTask({ authorization: `Bearer ${exchange.body.data.token}`, origin: ORIGIN });
+    try {
+      await api.waitForStatus(taskId, 'running');
+      expect((await server.cli(['apps', 'revoke', stopped.appId, '--json'])).code).toBe(0);
+      // The model never answers: only the revocation can end this turn.
+      const task = await api.waitForStatus(taskId, 'failed');
+      expect(task.error).toMatch(/chat access was revoked/);
+      const events = await api.stream(taskId, { query: '?after=0', timeoutMs: 10_000 });
+      expect(events.at(-1)).toMatchObject({ event: 'error', data: { code: 'APP_REVOKED' } });
+      // A model that answers late changes nothing.
+      release();
+      expect((await api.getTask(taskId)).status).toBe('failed');
     } finally {
       release();
     }

@@ -42,6 +42,8 @@ export interface TaskRunnerOptions {
   sandbox?: Pick<Sandbox, 'spawn' | 'hostUser'>;
   /** How long an idle task keeps its in-memory secrets for follow-ups. */
   secretsTtlMs: number;
+  /** True once the widget app a task belongs to is revoked: its running turn stops and the task fails (APP_REVOKED). */
+  isAppRevoked?(taskId: string): Promise<boolean>;
   maxConcurrent: number;
   maxSteps: number;
   maxRetries: number;
@@ -72,6 +74,9 @@ export interface TaskRunner {
 
 /** How long a server's claim on a running task lasts without renewal. */
 export const LEASE_MS = 30_000;
+/** How often a running turn checks that its widget app was not revoked (open streams check as often). */
+export const REVOCATION_CHECK_MS = 3_000;
+const APP_REVOKED = new Error('The widget app was revoked');
 const SWEEP_INTERVAL_MS = 10_000;
 
 export function parseAgentState(raw: string): AgentState {
@@ -261,20 +266,41 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
       const taskId = queue.shift()!;
       queued.delete(taskId);
       const controller = new AbortController();
+      const stopWatching = watchRevocation(taskId, controller);
       const done = runTurn(taskId, controller.signal)
         .catch(async (error: unknown) => {
+          if (controller.signal.reason === APP_REVOKED) {
+            logger.warn({ taskId }, 'task stopped: its widget app was revoked');
+            const task = await tasks.find(taskId);
+            if (task) await fail(task, 'This conversation was stopped because the site’s chat access was revoked.', 'APP_REVOKED').catch(() => {});
+            return;
+          }
           if (controller.signal.aborted) return;
           logger.error({ taskId, error }, 'task turn crashed');
           const task = await tasks.find(taskId);
           if (task) await fail(task, 'The agent stopped because of an internal error.', 'INTERNAL_ERROR').catch(() => {});
         })
         .finally(() => {
+          stopWatching();
           running.delete(taskId);
           if (rescheduled.delete(taskId)) enqueue(taskId);
           pump();
         });
       running.set(taskId, { controller, done });
     }
+  };
+
+  // Revoking an app (from the CLI, possibly on another server) is an emergency stop for its visitors' turns.
+  const watchRevocation = (taskId: string, controller: AbortController): (() => void) => {
+    const { isAppRevoked } = options;
+    if (!isAppRevoked) return () => {};
+    const check = async () => {
+      if (!controller.signal.aborted && (await isAppRevoked(taskId).catch(() => false))) controller.abort(APP_REVOKED);
+    };
+    void check();
+    const timer = setInterval(() => void check(), REVOCATION_CHECK_MS);
+    timer.unref();
+    return () => clearInterval(timer);
   };
 
   const enqueue = (taskId: string) => {
