@@ -67,7 +67,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     const response = await authorisedFetch(path, init);
     const envelope = (await response.json().catch(() => null)) as ApiResponse<T> | null;
     if (!envelope || typeof envelope !== 'object') {
-      throw new ApiError('INTERNAL_ERROR', `Unexpected answer (HTTP ${response.status}).`, response.status);
+      throw new ApiError('INTERNAL_ERROR', 'The chat server sent an unexpected answer.', response.status);
     }
     if (!envelope.success) throw new ApiError(envelope.error.code, envelope.error.message, response.status);
     return envelope.data;
@@ -111,7 +111,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
         const envelope = (await response.json().catch(() => null)) as ApiResponse<never> | null;
         throw new ApiError(
           envelope && !envelope.success ? envelope.error.code : 'INTERNAL_ERROR',
-          envelope && !envelope.success ? envelope.error.message : `Download failed (HTTP ${response.status}).`,
+          envelope && !envelope.success ? envelope.error.message : 'The download failed.',
           response.status,
         );
       }

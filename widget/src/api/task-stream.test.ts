@@ -97,12 +97,51 @@ describe('openTaskStream', () => {
     expect(onEnd.mock.calls[0]![1]).toMatchObject({ code: 'NOT_FOUND' });
   });
 
-  it('ends as idle when the history says nothing is streaming', async () => {
-    const fetch = vi.fn(async () => sse([encodeSseEvent('history_done', { messageCount: 0, isStreaming: false })], true));
+  it('ends as idle when the history says nothing is streaming and the server closes', async () => {
+    const fetch = vi.fn(async () => sse([encodeSseEvent('history_done', { messageCount: 0, isStreaming: false })]));
     const onEnd = vi.fn();
     openTaskStream({ taskId: 't1', authorisedFetch: fetch, onConnect: vi.fn(), onEvent: vi.fn(), onEnd });
     await waitFor(() => onEnd.mock.calls.length > 0);
     expect(onEnd).toHaveBeenCalledWith('idle');
+    expect(fetch).toHaveBeenCalledTimes(1);
+  });
+
+  it('keeps reading after an idle history_done when a fast follow-up streams behind it, until done', async () => {
+    const userMessage = { id: 'msg-3', role: 'user', content: 'And now?', createdAt: '2026-01-01T00:00:00.000Z' };
+    const fetch = vi.fn(async () =>
+      sse(
+        [
+          encodeSseEvent('history_done', { messageCount: 2, isStreaming: false }, 4),
+          encodeSseEvent('user_message', userMessage, 5),
+          encodeSseEvent('content', { text: 'Right away.', isPartial: true }, 6),
+          encodeSseEvent('done', { finalResponse: 'Right away.' }, 7),
+        ],
+        true,
+      ),
+    );
+    const events: TaskStreamEvent[] = [];
+    const onEnd = vi.fn();
+    openTaskStream({ taskId: 't1', authorisedFetch: fetch, lastEventId: 4, onConnect: vi.fn(), onEvent: (e) => events.push(e), onEnd });
+    await waitFor(() => onEnd.mock.calls.length > 0);
+    expect(onEnd).toHaveBeenCalledWith('terminal');
+    expect(events.map((e) => e.event)).toEqual(['history_done', 'user_message', 'content', 'done']);
+  });
+
+  it('reconnects when the connection drops after events that followed an idle history_done', async () => {
+    const fetch = vi
+      .fn<(path: string, init?: RequestInit) => Promise<Response>>()
+      .mockResolvedValueOnce(
+        sse([
+          encodeSseEvent('history_done', { messageCount: 2, isStreaming: false }, 4),
+          encodeSseEvent('content', { text: 'Half', isPartial: true }, 5),
+        ]),
+      )
+      .mockResolvedValueOnce(sse([encodeSseEvent('done', { finalResponse: 'Half done' }, 6)]));
+    const onEnd = vi.fn();
+    openTaskStream({ taskId: 't1', authorisedFetch: fetch, onConnect: vi.fn(), onEvent: vi.fn(), onEnd, random: () => 0 });
+    await waitFor(() => onEnd.mock.calls.length > 0);
+    expect(onEnd).toHaveBeenCalledWith('terminal');
+    expect(new Headers(fetch.mock.calls[1]![1]!.headers).get('Last-Event-ID')).toBe('5');
   });
 
   it('aborts the request on close and reports nothing afterwards', async () => {

@@ -1,4 +1,4 @@
-import { createSseParser, isTerminalEvent, type TaskEventMap, type TaskEventName } from '@concierge/shared';
+import { createSseParser, isLiveEventName, isTaskEventName, isTerminalEvent, type TaskEventMap, type TaskEventName } from '@concierge/shared';
 import { ApiError } from './api-error.ts';
 import type { AuthorisedFetch } from './api-client.ts';
 
@@ -7,25 +7,13 @@ export type TaskStreamEvent = {
   [K in TaskEventName]: { event: K; data: TaskEventMap[K]; seq: number | undefined };
 }[TaskEventName];
 
-const KNOWN_EVENTS = new Set<string>([
-  'history_message',
-  'history_done',
-  'status',
-  'thought',
-  'content',
-  'tool_call',
-  'tool_result',
-  'user_message',
-  'error',
-  'done',
-] satisfies TaskEventName[]);
 
 export const INITIAL_BACKOFF_MS = 500;
 export const MAX_BACKOFF_MS = 15_000;
 /** Three missed 15 s heartbeats: the connection is dead even if the socket says otherwise. */
 export const HEARTBEAT_TIMEOUT_MS = 45_000;
 
-/** Why a stream stopped for good: a terminal event, an idle task (history only), or an error. */
+/** Why a stream stopped for good: a terminal event, an idle task (history only, then the server closed), or an error. */
 export type StreamEndReason = 'terminal' | 'idle' | 'error';
 
 export interface TaskStreamOptions {
@@ -42,7 +30,7 @@ export interface TaskStreamOptions {
 
 /** Parses one frame into a known event; unknown names and bad JSON are ignored (older widget, newer server). */
 export function parseStreamEvent(event: string, data: string, id: string | undefined): TaskStreamEvent | undefined {
-  if (!KNOWN_EVENTS.has(event)) return undefined;
+  if (!isTaskEventName(event)) return undefined;
   let payload: unknown;
   try {
     payload = JSON.parse(data);
@@ -96,7 +84,7 @@ export function openTaskStream(options: TaskStreamOptions): { close(): void; rea
       const envelope = (await response.json().catch(() => null)) as { error?: { code?: string; message?: string } } | null;
       const error = new ApiError(
         envelope?.error?.code ?? 'INTERNAL_ERROR',
-        envelope?.error?.message ?? `Stream failed (HTTP ${response.status}).`,
+        envelope?.error?.message ?? 'The conversation could not be loaded.',
         response.status,
       );
       if (RETRYABLE_STATUSES.has(response.status)) throw error;
@@ -105,18 +93,22 @@ export function openTaskStream(options: TaskStreamOptions): { close(): void; rea
     }
     options.onConnect(resumed);
     let end: StreamEndReason | null = null;
+    // An idle history_done is not the end: a follow-up that began meanwhile streams right after it.
+    let idle = false;
     const parser = createSseParser((message) => {
       if (end) return;
       const event = parseStreamEvent(message.event, message.data, message.id);
       if (!event) return;
       if (event.seq !== undefined) {
-        if (event.seq <= lastSeq) return;
-        lastSeq = event.seq;
+        // History events carry the last sequence they cover (history_done shares its last message's): only live ones repeat.
+        if (event.seq <= lastSeq && isLiveEventName(event.event)) return;
+        lastSeq = Math.max(lastSeq, event.seq);
       }
       attempt = 0;
       options.onEvent(event);
       if (isTerminalEvent(event)) end = 'terminal';
-      else if (event.event === 'history_done' && !event.data.isStreaming) end = 'idle';
+      else if (event.event === 'history_done') idle = !event.data.isStreaming;
+      else if (event.event !== 'history_message') idle = false;
     });
     const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
     let watchdog: ReturnType<typeof setTimeout> | undefined;
@@ -128,7 +120,11 @@ export function openTaskStream(options: TaskStreamOptions): { close(): void; rea
       arm();
       while (!end) {
         const { value, done } = await reader.read();
-        if (done) break;
+        if (done) {
+          // Closed right after an idle history: nothing more is coming; otherwise reconnect and resume.
+          if (idle) end = 'idle';
+          break;
+        }
         arm();
         parser.feed(value);
       }

@@ -124,7 +124,8 @@ describe('App composer', () => {
       { event: 'done', data: { finalResponse: 'Hello **world**' }, seq: 3 },
     );
     expect(log.querySelector('strong')?.textContent).toBe('world');
-    expect(model.announcement.value).toBe('Assistant: Hello **world**');
+    // Plain text: a screen reader must not read the asterisks aloud.
+    expect(model.announcement.value).toBe('Assistant: Hello world');
   });
 
   it('shows an approval card with three buttons and then the choice', async () => {
@@ -135,7 +136,14 @@ describe('App composer', () => {
       { event: 'tool_call', data: { callId: 'c1', toolName: 'run_shell_command', status: 'awaiting_approval', args: { command: 'ls' } }, seq: 1 },
     );
     const group = host.querySelector('fieldset')!;
-    expect(Array.from(group.querySelectorAll('button')).map((b) => b.textContent)).toEqual(['Allow once', 'Always allow', 'Deny']);
+    expect(host.querySelector('.cc-tool-title')!.textContent).toBe('Run a command');
+    expect(host.querySelector('.cc-tool-subject')!.textContent).toBe('ls');
+    expect(host.textContent).not.toContain('run_shell_command');
+    expect(Array.from(group.querySelectorAll('button')).map((b) => [b.textContent, b.className])).toEqual([
+      ['Allow once', 'cc-button'],
+      ['Deny', 'cc-button cc-secondary'],
+      ['Always allow', 'cc-button cc-quiet'],
+    ]);
     await act(async () => byText(group, 'Always allow')!.click());
     expect(api.approve).toHaveBeenCalledWith('t1', 'c1', 'proceed_always');
     expect(host.querySelector('fieldset')).toBeNull();

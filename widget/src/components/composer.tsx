@@ -1,13 +1,12 @@
 import { useEffect, useRef } from 'preact/hooks';
 import type { ChatModel } from '../models/chat-model.ts';
-import { isActivePhase } from '../models/conversation-reducer.ts';
 import { Icon } from './icons.tsx';
 
 /** The message box: Enter sends, Shift+Enter adds a line; while the agent works it offers Stop. */
 export function Composer({ model, placeholder }: { model: ChatModel; placeholder: string }) {
   const { t } = model;
-  const phase = model.conversation.value.phase;
-  const busy = isActivePhase(phase) || phase === 'loading';
+  const phase = model.store.phase.value;
+  const busy = model.store.busy.value;
   const text = model.draft.value;
   const files = model.attachments.value;
   const textarea = useRef<HTMLTextAreaElement>(null);

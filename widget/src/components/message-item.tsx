@@ -23,7 +23,7 @@ export class MessageItem extends Component<MessageItemProps> {
   override shouldComponentUpdate(next: MessageItemProps): boolean {
     const { message, decisions, t } = this.props;
     if (next.message !== message || next.t !== t) return true;
-    return next.decisions !== decisions && next.message.toolCalls.length > 0;
+    return next.decisions !== decisions && (next.message.toolCalls?.length ?? 0) > 0;
   }
 
   override render({ message, decisions, t, onApprove }: MessageItemProps) {
@@ -42,6 +42,8 @@ export class MessageItem extends Component<MessageItemProps> {
         </div>
       );
     }
+    const thoughts = message.thoughts ?? [];
+    const interrupted = message.interrupted;
     if (message.content !== this.markdownSource) {
       this.markdownSource = message.content;
       this.markdown = renderMarkdown(message.content);
@@ -49,13 +51,13 @@ export class MessageItem extends Component<MessageItemProps> {
     return (
       <div class="cc-message cc-assistant">
         <span class="cc-sr-only">{t('assistant')}: </span>
-        {message.thoughts.length > 0 && (
+        {thoughts.length > 0 && (
           <details class="cc-thoughts">
             <summary>
-              {t('thoughts')} ({message.thoughts.length})
+              {t('thoughts')} ({thoughts.length})
             </summary>
             <ul>
-              {message.thoughts.map((thought, index) => (
+              {thoughts.map((thought, index) => (
                 <li key={index}>
                   {thought.subject && <strong>{thought.subject}</strong>} {thought.description}
                 </li>
@@ -63,10 +65,15 @@ export class MessageItem extends Component<MessageItemProps> {
             </ul>
           </details>
         )}
-        {message.toolCalls.map((call) => (
+        {(message.toolCalls ?? []).map((call) => (
           <ToolCallCard key={call.callId} call={call} decision={decisions[call.callId]} t={t} onApprove={onApprove} />
         ))}
         {message.content && <div class="cc-bubble cc-markdown">{this.markdown}</div>}
+        {interrupted && (
+          <p class={`cc-status cc-interrupted${interrupted.reason === 'failed' ? ' cc-error' : ''}`}>
+            {interrupted.reason === 'failed' ? t('failed', { message: interrupted.message }) : t('stoppedTurn')}
+          </p>
+        )}
       </div>
     );
   }

@@ -11,22 +11,23 @@ const STICK_THRESHOLD_PX = 48;
  * one once when it completes; the reply being streamed sits just below it, outside the live region.
  */
 export function MessageList({ model, greeting }: { model: ChatModel; greeting: string }) {
-  const { t } = model;
-  const state = model.conversation.value;
+  const { t, store } = model;
+  const phase = store.phase.value;
   const decisions = model.decisions.value;
   const scroller = useRef<HTMLDivElement>(null);
   const stick = useRef(true);
+  const lastTop = useRef(0);
 
   useLayoutEffect(() => {
     const element = scroller.current;
     if (element && stick.current) element.scrollTop = element.scrollHeight;
   });
 
-  const last = state.messages[state.messages.length - 1];
-  const streaming = last?.streaming ? last : null;
-  const finished = streaming ? state.messages.slice(0, -1) : state.messages;
+  const streaming = store.streamingMessage.value;
+  const finished = store.finishedMessages.value;
+  const unshownEnd = store.unshownEnd.value;
   const onApprove = model.approve;
-  const working = state.phase === 'working' || state.phase === 'sending';
+  const working = phase === 'working' || phase === 'sending';
   // Read here (not only in DownloadList) so the list re-renders, and stays pinned, when files appear.
   const hasDownloads = model.downloads.value.length > 0;
 
@@ -36,7 +37,10 @@ export function MessageList({ model, greeting }: { model: ChatModel; greeting: s
       ref={scroller}
       onScroll={(event) => {
         const element = event.currentTarget;
-        stick.current = element.scrollHeight - element.scrollTop - element.clientHeight < STICK_THRESHOLD_PX;
+        // Only the visitor scrolling up unpins; growing content (a replayed history settling) never does.
+        if (element.scrollHeight - element.scrollTop - element.clientHeight < STICK_THRESHOLD_PX) stick.current = true;
+        else if (element.scrollTop < lastTop.current) stick.current = false;
+        lastTop.current = element.scrollTop;
       }}
     >
       <div class="cc-message cc-assistant">
@@ -52,7 +56,7 @@ export function MessageList({ model, greeting }: { model: ChatModel; greeting: s
           <MessageItem message={streaming} decisions={decisions} t={t} onApprove={onApprove} />
         </div>
       )}
-      {state.phase === 'loading' && <p class="cc-status">{t('loading')}</p>}
+      {phase === 'loading' && <p class="cc-status">{t('loading')}</p>}
       {working && (
         <p class="cc-status cc-working">
           <span class="cc-dots" aria-hidden="true">
@@ -60,14 +64,15 @@ export function MessageList({ model, greeting }: { model: ChatModel; greeting: s
             <span />
             <span />
           </span>
-          {t('working')}
+          {store.conversation.value.retrying ? t('retrying') : t('working')}
         </p>
       )}
-      {state.phase === 'failed' && (
-        <p class="cc-status cc-error">{t('failed', { message: state.error?.message || state.error?.code || '' })}</p>
+      {unshownEnd && (
+        <p class={unshownEnd.reason === 'failed' ? 'cc-status cc-error' : 'cc-status'}>
+          {unshownEnd.reason === 'failed' ? t('failed', { message: unshownEnd.message }) : t('cancelled')}
+        </p>
       )}
-      {state.phase === 'cancelled' && <p class="cc-status">{t('cancelled')}</p>}
-      {hasDownloads && !working && state.phase !== 'awaiting_approval' && <DownloadList model={model} />}
+      {hasDownloads && !working && phase !== 'awaiting_approval' && <DownloadList model={model} />}
     </div>
   );
 }

@@ -1,5 +1,6 @@
 import type { ApprovalOutcome, ToolCall } from '@concierge/shared';
 import type { Translate } from '../i18n/translate.ts';
+import { toToolAction } from '../models/to-tool-action.ts';
 import { ScrollablePre } from './scrollable-pre.tsx';
 
 export interface ToolCallCardProps {
@@ -9,49 +10,36 @@ export interface ToolCallCardProps {
   onApprove(callId: string, outcome: ApprovalOutcome): void;
 }
 
-const OUTCOME_LABELS = { proceed_once: 'allowOnce', proceed_always: 'alwaysAllow', cancel: 'deny' } as const;
+// "Always allow" last and quiet: granting a tool for the whole conversation should be the deliberate choice.
+const CHOICES = [
+  ['proceed_once', 'allowOnce', 'cc-button'],
+  ['cancel', 'deny', 'cc-button cc-secondary'],
+  ['proceed_always', 'alwaysAllow', 'cc-button cc-quiet'],
+] as const;
 
-function formatArgs(args: Record<string, unknown>): string {
-  try {
-    return JSON.stringify(args, null, 2);
-  } catch {
-    return String(args);
-  }
-}
-
-/** A tool call: name, status, arguments and a collapsible result; an approval card while it waits. */
+/** A tool call in words (what it does, its command or path as code), its status and result; an approval card while it waits. */
 export function ToolCallCard({ call, decision, t, onApprove }: ToolCallCardProps) {
-  const statusKey = `toolStatus_${call.status}` as const;
   const waiting = call.status === 'awaiting_approval' && !decision;
-  const args = formatArgs(call.args ?? {});
+  const action = toToolAction(call, t);
+  const output = call.output !== undefined && call.output !== '' ? call.output : null;
+  const details = action.details && <ScrollablePre>{action.details}</ScrollablePre>;
   return (
-    <div class={`cc-tool cc-tool-${call.status}`}>
-      <details>
-        <summary>
-          <span class="cc-tool-name">{call.toolName}</span>
-          <span class="cc-badge">{t(statusKey)}</span>
-        </summary>
-        <div class="cc-tool-body">
-          <div class="cc-label">{t('arguments')}</div>
-          <ScrollablePre>{args}</ScrollablePre>
-          {call.output !== undefined && call.output !== '' && (
-            <details class="cc-result">
-              <summary>{t('result')}</summary>
-              <ScrollablePre>{call.output}</ScrollablePre>
-            </details>
-          )}
-        </div>
-      </details>
-      {waiting && (
+    <div class={`cc-tool cc-tool-${call.status}`} data-tool={call.toolName}>
+      <div class="cc-tool-head">
+        <span class="cc-tool-title">{action.title}</span>
+        <span class="cc-badge">{t(`toolStatus_${call.status}`)}</span>
+      </div>
+      {action.subject && <code class="cc-tool-subject">{action.subject}</code>}
+      {waiting ? (
         <fieldset class="cc-approval">
-          <legend>{t('approvalPrompt', { tool: call.toolName })}</legend>
-          <ScrollablePre>{args}</ScrollablePre>
+          <legend>{t('approvalPrompt')}</legend>
+          {details}
           <div class="cc-actions">
-            {(Object.keys(OUTCOME_LABELS) as ApprovalOutcome[]).map((outcome) => (
+            {CHOICES.map(([outcome, label, className]) => (
               <button
                 key={outcome}
                 type="button"
-                class={outcome === 'cancel' ? 'cc-button cc-secondary' : 'cc-button'}
+                class={className}
                 onClick={(event) => {
                   const root = event.currentTarget.getRootNode() as ShadowRoot | Document;
                   onApprove(call.callId, outcome);
@@ -59,11 +47,19 @@ export function ToolCallCard({ call, decision, t, onApprove }: ToolCallCardProps
                   (root.querySelector<HTMLElement>('.cc-stop') ?? root.querySelector<HTMLElement>('.cc-input'))?.focus();
                 }}
               >
-                {t(OUTCOME_LABELS[outcome])}
+                {t(label)}
               </button>
             ))}
           </div>
         </fieldset>
+      ) : (
+        (details || output) && (
+          <details class="cc-result">
+            <summary>{output ? t('result') : t('arguments')}</summary>
+            {details}
+            {output && <ScrollablePre>{output}</ScrollablePre>}
+          </details>
+        )
       )}
       {decision ? (
         <p class="cc-decision">{t(`chosen_${decision}`)}</p>

@@ -6,15 +6,12 @@ import { ApiError } from '../api/api-error.ts';
 import { openTaskStream, type StreamEndReason } from '../api/task-stream.ts';
 import { NoTokenError } from '../api/token-manager.ts';
 import type { Translate } from '../i18n/translate.ts';
-import {
-  type ChatMessage,
-  type ConversationAction,
-  type ConversationState,
-  createConversationState,
-  isActivePhase,
-  reduceConversation,
-} from './conversation-reducer.ts';
+import { createApprovalDecisions } from './approval-decisions.ts';
+import { type ChatMessage, isActivePhase } from './conversation-reducer.ts';
+import { createConversationStore } from './conversation-store.ts';
 import { checkFiles } from './file-limits.ts';
+import { toAnnouncement } from './to-announcement.ts';
+import { toErrorText } from './to-error-text.ts';
 import type { WidgetStorage } from './widget-storage.ts';
 
 /** How often to look again when a new task has not started streaming yet. */
@@ -30,85 +27,48 @@ export interface ChatModelOptions {
   cancelFrame?: (handle: number) => void;
 }
 
-/** All state of one widget instance, as signals, plus the actions the components call. */
+/**
+ * One widget instance: the conversation store, the approval decisions and the stream connection, plus the
+ * actions the components call. Derived state (busy, the streaming reply, ...) lives on `store`.
+ */
 export type ChatModel = ReturnType<typeof createChatModel>;
 
 /** Creates the model; `dispose()` closes the stream and drops pending frames and timers. */
 export function createChatModel(options: ChatModelOptions) {
   const { api, storage, t } = options;
-  const requestFrame =
-    options.requestFrame ??
-    ((callback: () => void) =>
-      typeof requestAnimationFrame === 'function' ? requestAnimationFrame(callback) : Number(setTimeout(callback, 16)));
-  const cancelFrame =
-    options.cancelFrame ??
-    ((handle: number) => (typeof cancelAnimationFrame === 'function' ? cancelAnimationFrame(handle) : clearTimeout(handle)));
-
-  const conversation = signal<ConversationState>(createConversationState());
+  const announcement = signal('');
+  const store = createConversationStore({
+    ...(options.requestFrame ? { requestFrame: options.requestFrame } : {}),
+    ...(options.cancelFrame ? { cancelFrame: options.cancelFrame } : {}),
+    onTransition(previous, next) {
+      const text = toAnnouncement(previous, next, t);
+      if (text) announcement.value = text;
+    },
+  });
+  const { conversation, dispatch, flush } = store;
   const taskId = signal<string | null>(storage.getTaskId());
+  const approvals = createApprovalDecisions(storage, taskId);
   const view = signal<'chat' | 'list'>('chat');
   const tasks = signal<TaskListItem[] | null>(null);
   const notice = signal<string | null>(null);
-  const announcement = signal('');
-  const decisions = signal<Record<string, ApprovalOutcome>>(storage.getDecisions());
   const downloads = signal<Artifact[]>([]);
   const unavailable = signal(false);
   const reconnecting = signal(false);
   const draft = signal('');
   const attachments = signal<File[]>([]);
 
-  let state = conversation.peek();
-  let frame = 0;
   let stream: ReturnType<typeof openTaskStream> | null = null;
   let pollTimer: ReturnType<typeof setTimeout> | undefined;
   let polls = 0;
   let localCount = 0;
   let disposed = false;
 
-  const flush = () => {
-    if (frame) cancelFrame(frame);
-    frame = 0;
-    conversation.value = state;
-  };
-
-  const announceTransitions = (previous: ConversationState, next: ConversationState) => {
-    const before = previous.messages[previous.messages.length - 1];
-    const after = next.messages.find((message) => message.id === before?.id);
-    if (before?.streaming && after && !after.streaming && after.content) {
-      announcement.value = t('announceMessage', { text: after.content });
-    }
-    if (next.phase !== previous.phase) {
-      if (next.phase === 'awaiting_approval') {
-        const last = next.messages[next.messages.length - 1];
-        const call = last?.toolCalls.find((candidate) => candidate.status === 'awaiting_approval');
-        if (call) announcement.value = t('announceApproval', { tool: call.toolName });
-      } else if (next.phase === 'cancelled') announcement.value = t('cancelled');
-      else if (next.phase === 'failed' && next.error) announcement.value = t('failed', { message: next.error.message });
-    }
-  };
-
-  /** Applies an action; the view sees it on the next animation frame (or now, for user actions). */
-  const dispatch = (action: ConversationAction, immediate = false) => {
-    const next = reduceConversation(state, action);
-    if (next === state) return;
-    const previous = state;
-    state = next;
-    announceTransitions(previous, next);
-    if (immediate) flush();
-    else if (!frame) {
-      frame = requestFrame(() => {
-        frame = 0;
-        conversation.value = state;
-      });
-    }
-  };
-
   const showError = (error: unknown, key: 'sendFailed' | 'actionFailed' | 'downloadFailed' = 'actionFailed') => {
     if (error instanceof NoTokenError) {
       unavailable.value = true;
       return;
     }
-    notice.value = t(key, { message: error instanceof Error ? error.message : String(error) });
+    notice.value = t(key, { message: toErrorText(error, t) });
   };
 
   const setTaskId = (id: string | null) => {
@@ -145,23 +105,23 @@ export function createChatModel(options: ChatModelOptions) {
         unavailable.value = true;
         return;
       }
-      dispatch({ type: 'phase', phase: 'failed', error: { message: (error as Error).message, code: 'STREAM' } }, true);
+      dispatch({ type: 'phase', phase: 'failed', error: { message: toErrorText(error, t), code: 'STREAM' } }, true);
       return;
     }
     // History only: either the task is idle, or a task we just started has not begun yet.
     try {
       const task = await api.getTask(id);
       if (disposed || taskId.peek() !== id) return;
-      if (!isTerminalStatus(task.status) && isActivePhase(state.phase) && polls < MAX_PENDING_POLLS) {
+      if (!isTerminalStatus(task.status) && isActivePhase(store.current().phase) && polls < MAX_PENDING_POLLS) {
         polls += 1;
-        pollTimer = setTimeout(() => connect(state.lastSeq > 0), PENDING_POLL_MS);
+        pollTimer = setTimeout(() => connect(store.current().lastSeq > 0), PENDING_POLL_MS);
         return;
       }
-      if (task.status === 'failed' && state.phase !== 'failed') {
+      if (task.status === 'failed' && store.current().phase !== 'failed') {
         dispatch({ type: 'phase', phase: 'failed', error: { message: task.error ?? '', code: 'TASK_FAILED' } }, true);
-      } else if (task.status === 'cancelled' && state.phase !== 'cancelled') {
+      } else if (task.status === 'cancelled' && store.current().phase !== 'cancelled') {
         dispatch({ type: 'phase', phase: 'cancelled' }, true);
-      } else if (isActivePhase(state.phase) && isTerminalStatus(task.status)) {
+      } else if (isActivePhase(store.current().phase) && isTerminalStatus(task.status)) {
         dispatch({ type: 'phase', phase: 'completed' }, true);
       }
     } catch (caught) {
@@ -179,7 +139,7 @@ export function createChatModel(options: ChatModelOptions) {
     stream = openTaskStream({
       taskId: id,
       authorisedFetch: api.authorisedFetch,
-      lastEventId: resume ? state.lastSeq : 0,
+      lastEventId: resume ? store.current().lastSeq : 0,
       onConnect: (resumed) => {
         reconnecting.value = false;
         dispatch({ type: 'connect', resumed });
@@ -218,7 +178,7 @@ export function createChatModel(options: ChatModelOptions) {
   const send = async (): Promise<void> => {
     const text = draft.peek().trim();
     const files = attachments.peek();
-    if ((!text && files.length === 0) || isActivePhase(state.phase) || state.phase === 'loading') return;
+    if ((!text && files.length === 0) || isActivePhase(store.current().phase) || store.current().phase === 'loading') return;
     const message = text || t('filesOnly');
     localCount += 1;
     const local: ChatMessage = {
@@ -243,7 +203,7 @@ export function createChatModel(options: ChatModelOptions) {
       const id = taskId.peek();
       if (id) {
         await api.followUp(id, message, files);
-        connect(state.lastSeq > 0);
+        connect(store.current().lastSeq > 0);
       } else {
         const created = await api.createTask(message, files);
         setTaskId(created.id);
@@ -257,12 +217,12 @@ export function createChatModel(options: ChatModelOptions) {
           draft.value = text;
           attachments.value = files;
         });
-        connect(state.lastSeq > 0);
+        connect(store.current().lastSeq > 0);
         return;
       }
       batch(() => {
         dispatch({ type: 'unsend', id: local.id });
-        dispatch({ type: 'phase', phase: state.messages.length ? 'idle' : 'empty' }, true);
+        dispatch({ type: 'phase', phase: store.current().messages.length ? 'idle' : 'empty' }, true);
         draft.value = text;
         attachments.value = files;
         showError(error, 'sendFailed');
@@ -283,15 +243,12 @@ export function createChatModel(options: ChatModelOptions) {
 
   const approve = async (callId: string, outcome: ApprovalOutcome) => {
     const id = taskId.peek();
-    if (!id || decisions.peek()[callId]) return;
-    decisions.value = { ...decisions.peek(), [callId]: outcome };
-    storage.setDecision(callId, outcome);
+    if (!id || approvals.has(id, callId)) return;
+    approvals.remember(id, callId, outcome);
     try {
       await api.approve(id, callId, outcome);
     } catch (error) {
-      const { [callId]: _dropped, ...rest } = decisions.peek();
-      decisions.value = rest;
-      storage.setDecision(callId, null);
+      approvals.remember(id, callId, null);
       showError(error);
     }
   };
@@ -351,18 +308,19 @@ export function createChatModel(options: ChatModelOptions) {
     disposed = true;
     stream?.close();
     clearTimeout(pollTimer);
-    if (frame) cancelFrame(frame);
-    frame = 0;
+    store.dispose();
   };
 
   return {
     conversation,
+    store,
     taskId,
     view,
     tasks,
     notice,
     announcement,
-    decisions,
+    /** The open conversation's approval decisions by call id. */
+    decisions: approvals.current,
     downloads,
     unavailable,
     reconnecting,

@@ -76,7 +76,7 @@ describe('reduceConversation', () => {
       event({ event: 'tool_call', data: { callId: 'c1', toolName: 'run_shell_command', status: 'awaiting_approval', args: { command: 'ls' } }, seq: 1 }),
     ]);
     expect(waiting.phase).toBe('awaiting_approval');
-    expect(waiting.messages[0]!.toolCalls[0]).toMatchObject({ callId: 'c1', status: 'awaiting_approval' });
+    expect(waiting.messages[0]!.toolCalls?.[0]).toMatchObject({ callId: 'c1', status: 'awaiting_approval' });
     const executing = run(
       [event({ event: 'tool_call', data: { callId: 'c1', toolName: 'run_shell_command', status: 'executing', args: { command: 'ls' } }, seq: 2 })],
       waiting,
@@ -84,7 +84,7 @@ describe('reduceConversation', () => {
     expect(executing.phase).toBe('working');
     expect(executing.messages[0]!.toolCalls).toHaveLength(1);
     const result = run([event({ event: 'tool_result', data: { callId: 'c1', status: 'success', output: 'a.txt' }, seq: 3 })], executing);
-    expect(result.messages[0]!.toolCalls[0]).toMatchObject({ status: 'success', output: 'a.txt', toolName: 'run_shell_command' });
+    expect(result.messages[0]!.toolCalls?.[0]).toMatchObject({ status: 'success', output: 'a.txt', toolName: 'run_shell_command' });
   });
 
   it('restores a pending approval from history so the card shows its buttons after a reload', () => {
@@ -113,7 +113,7 @@ describe('reduceConversation', () => {
       event({ event: 'tool_call', data: { callId: 'c1', toolName: 'x', status: 'awaiting_approval', args: {} }, seq: 1 }),
       event({ event: 'tool_result', data: { callId: 'c1', status: 'rejected', output: 'Denied by the user' }, seq: 2 }),
     ]);
-    expect(state.messages[0]!.toolCalls[0]!.status).toBe('rejected');
+    expect(state.messages[0]!.toolCalls?.[0]?.status).toBe('rejected');
     expect(state.phase).toBe('working');
   });
 
@@ -157,16 +157,65 @@ describe('reduceConversation', () => {
     expect(replayed.messages.map((m) => m.id)).toEqual(['local-1']);
   });
 
-  it('fills a missing tail from done.finalResponse but never shortens text', () => {
+  it('takes done.finalResponse as the whole turn text, as history does (the shared fold)', () => {
     const state = run([
       event({ event: 'content', data: { text: 'Hello', isPartial: true }, seq: 1 }),
       event({ event: 'done', data: { finalResponse: 'Hello world' }, seq: 3 }),
     ]);
     expect(state.messages[0]!.content).toBe('Hello world');
-    const other = run([
-      event({ event: 'content', data: { text: 'Step one. Step two.', isPartial: true }, seq: 1 }),
-      event({ event: 'done', data: { finalResponse: 'Step two.' }, seq: 2 }),
+    expect(state.messages[0]!.streaming).toBe(false);
+  });
+
+  it('keeps a failed or stopped turn as a message with its interruption, and after the next message', () => {
+    const failed = run([
+      event({ event: 'user_message', data: userMessage, seq: 1 }),
+      event({ event: 'tool_call', data: { callId: 'c1', toolName: 'run_shell_command', status: 'executing', args: { command: 'ls' } }, seq: 2 }),
+      event({ event: 'error', data: { message: 'The model is unavailable.', code: 'MODEL_UNAVAILABLE' }, seq: 3 }),
     ]);
-    expect(other.messages[0]!.content).toBe('Step one. Step two.');
+    expect(failed.phase).toBe('failed');
+    expect(failed.messages[1]!.interrupted).toEqual({ reason: 'failed', message: 'The model is unavailable.', code: 'MODEL_UNAVAILABLE' });
+    expect(failed.messages[1]!.toolCalls![0]!.status).toBe('error');
+    const next = run(
+      [
+        { type: 'send', message: { id: 'local-1', role: 'user', content: 'again', createdAt: '', streaming: false, local: true } },
+        event({ event: 'user_message', data: { ...userMessage, id: 'msg-3', content: 'again' }, seq: 4 }),
+        event({ event: 'status', data: { status: 'cancelled' }, seq: 5 }),
+      ],
+      failed,
+    );
+    expect(next.messages.map((m) => m.interrupted?.reason)).toEqual([undefined, 'failed', undefined, 'cancelled']);
+    expect(next.phase).toBe('cancelled');
+  });
+
+  it('discards the partial text since the last tool call on a retry with resetContent, and shows the retry', () => {
+    const state = run([
+      event({ event: 'user_message', data: userMessage, seq: 1 }),
+      event({ event: 'content', data: { text: 'Let me look. ', isPartial: true }, seq: 2 }),
+      event({ event: 'tool_call', data: { callId: 'c1', toolName: 'list_directory', status: 'executing', args: { path: '.' } }, seq: 3 }),
+      event({ event: 'tool_result', data: { callId: 'c1', status: 'success', output: 'a.txt' }, seq: 4 }),
+      event({ event: 'content', data: { text: 'There is a fi', isPartial: true }, seq: 5 }),
+      event({ event: 'status', data: { status: 'retrying', resetContent: true }, seq: 6 }),
+    ]);
+    expect(state.messages[1]!.content).toBe('Let me look. ');
+    expect(state.retrying).toBe(true);
+    const resumed = run([event({ event: 'content', data: { text: 'There is a file.', isPartial: true }, seq: 7 })], state);
+    expect(resumed.messages[1]!.content).toBe('Let me look. There is a file.');
+    expect(resumed.retrying).toBe(false);
+    const plain = run([event({ event: 'status', data: { status: 'retrying' }, seq: 6 })], run([event({ event: 'content', data: { text: 'Kept', isPartial: true }, seq: 5 })]));
+    expect(plain.messages[0]!.content).toBe('Kept');
+  });
+});
+
+describe('reduceConversation with sequenced history', () => {
+  it('applies history_done when it carries the same id as the last history_message', () => {
+    const state = run([
+      { type: 'connect', resumed: false },
+      event({ event: 'history_message', data: userMessage, seq: 3 }),
+      event({ event: 'history_done', data: { messageCount: 1, isStreaming: true }, seq: 3 }),
+      event({ event: 'content', data: { text: 'Hi!', isPartial: true }, seq: 4 }),
+    ]);
+    expect(state.replay).toBeNull();
+    expect(state.messages.map((m) => m.content)).toEqual(['Hi', 'Hi!']);
+    expect(state.lastSeq).toBe(4);
   });
 });

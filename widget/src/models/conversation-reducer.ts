@@ -1,18 +1,13 @@
-import type { AttachedFile, Message, Thought, ToolCall } from '@concierge/shared';
+import { type FoldableEvent, foldTaskEvent, isLiveEventName, isTerminalEvent, type Message } from '@concierge/shared';
 import type { TaskStreamEvent } from '../api/task-stream.ts';
 
-/** One turn as the widget shows it; `streaming` while the agent is still writing it. */
-export interface ChatMessage {
-  id: string;
-  role: 'user' | 'assistant';
-  content: string;
-  createdAt: string;
-  attachedFiles?: AttachedFile[];
-  thoughts: Thought[];
-  toolCalls: ToolCall[];
+/** One turn as the widget shows it: a history message plus whether the agent is still writing it. */
+export interface ChatMessage extends Message {
   streaming: boolean;
   /** Shown before the server confirmed it (optimistic user message). */
   local?: boolean;
+  /** Length of `content` at this turn's last tool call: a retry with `resetContent` cuts the text back to it. */
+  keptContent?: number;
 }
 
 /** Where the conversation is; drives the composer, the Stop button and the status line. */
@@ -31,6 +26,8 @@ export interface ConversationState {
   messages: ChatMessage[];
   phase: ConversationPhase;
   error: { message: string; code: string } | null;
+  /** The model call is being retried (status `retrying`) until the next event of the turn. */
+  retrying: boolean;
   /** Highest live event sequence applied; the reconnect's Last-Event-ID. */
   lastSeq: number;
   /** History being collected during a full replay; swapped in at history_done. */
@@ -47,21 +44,12 @@ export type ConversationAction =
 
 /** The state of a conversation nobody has written in yet. */
 export function createConversationState(): ConversationState {
-  return { messages: [], phase: 'empty', error: null, lastSeq: 0, replay: null };
+  return { messages: [], phase: 'empty', error: null, retrying: false, lastSeq: 0, replay: null };
 }
 
 /** Converts a `history_message` into the view's message. */
 export function toChatMessage(message: Message, streaming = false): ChatMessage {
-  return {
-    id: message.id,
-    role: message.role === 'user' ? 'user' : 'assistant',
-    content: typeof message.content === 'string' ? message.content : '',
-    createdAt: message.createdAt,
-    ...(message.attachedFiles?.length ? { attachedFiles: message.attachedFiles } : {}),
-    thoughts: message.thoughts ?? [],
-    toolCalls: message.toolCalls ?? [],
-    streaming,
-  };
+  return { ...message, role: message.role === 'user' ? 'user' : 'assistant', streaming };
 }
 
 const ACTIVE: ConversationPhase[] = ['sending', 'working', 'awaiting_approval'];
@@ -71,56 +59,15 @@ export function isActivePhase(phase: ConversationPhase): boolean {
   return ACTIVE.includes(phase);
 }
 
-/** Index of the assistant message live events write into, creating it if the last turn is not one. */
-function currentAssistant(messages: ChatMessage[], seq: number | undefined): [ChatMessage[], number] {
-  const last = messages[messages.length - 1];
-  if (last?.role === 'assistant' && last.streaming) return [messages.slice(), messages.length - 1];
-  const created: ChatMessage = {
-    id: `live-${seq ?? Date.now()}`,
-    role: 'assistant',
-    content: '',
-    createdAt: new Date().toISOString(),
-    thoughts: [],
-    toolCalls: [],
-    streaming: true,
-  };
-  return [[...messages, created], messages.length];
-}
-
-function finishStreaming(messages: ChatMessage[], finalText?: string): ChatMessage[] {
-  const last = messages[messages.length - 1];
+function finishStreaming(messages: ChatMessage[]): ChatMessage[] {
+  const last = messages.at(-1);
   if (!last?.streaming) return messages;
-  let content = last.content;
-  // `done.finalResponse` repairs a prefix we hold (never shortens text we already show).
-  if (finalText?.startsWith(content)) content = finalText;
-  return [...messages.slice(0, -1), { ...last, content, streaming: false }];
+  return [...messages.slice(0, -1), { ...last, streaming: false }];
 }
 
-function updateToolCall(
-  messages: ChatMessage[],
-  callId: string,
-  seq: number | undefined,
-  update: (call: ToolCall | undefined) => ToolCall,
-): ChatMessage[] {
-  for (let i = messages.length - 1; i >= 0; i--) {
-    const message = messages[i]!;
-    const index = message.toolCalls.findIndex((call) => call.callId === callId);
-    if (index < 0) continue;
-    const toolCalls = message.toolCalls.slice();
-    toolCalls[index] = update(toolCalls[index]);
-    const next = messages.slice();
-    next[i] = { ...message, toolCalls };
-    return next;
-  }
-  const [next, i] = currentAssistant(messages, seq);
-  const message = next[i]!;
-  next[i] = { ...message, toolCalls: [...message.toolCalls, update(undefined)] };
-  return next;
-}
-
-function hasPendingApproval(messages: ChatMessage[]): boolean {
-  const last = messages[messages.length - 1];
-  return last?.role === 'assistant' && last.toolCalls.some((call) => call.status === 'awaiting_approval');
+function hasPendingApproval(messages: readonly Message[]): boolean {
+  const last = messages.at(-1);
+  return last?.role === 'assistant' && (last.toolCalls ?? []).some((call) => call.status === 'awaiting_approval');
 }
 
 /** Keeps optimistic user messages the replayed history does not contain yet. */
@@ -131,14 +78,34 @@ function mergeLocal(history: ChatMessage[], previous: ChatMessage[]): ChatMessag
   return missing.length ? [...history, ...missing] : history;
 }
 
+/** A retry discards the text written since the turn's last tool call (the next attempt sends it again). */
+function resetContent(messages: ChatMessage[]): ChatMessage[] {
+  const last = messages.at(-1);
+  if (last?.role !== 'assistant' || !last.streaming) return messages;
+  return [...messages.slice(0, -1), { ...last, content: last.content.slice(0, last.keptContent ?? 0) }];
+}
+
+/** Applies a turn event through the shared fold; the message it wrote into is marked as streaming unless the turn ended. */
+function foldLive(messages: ChatMessage[], event: TaskStreamEvent): ChatMessage[] {
+  const folded = foldTaskEvent(messages, event as FoldableEvent) as ChatMessage[];
+  if (folded === messages) return messages;
+  const last = folded.at(-1)!;
+  const streaming = !isTerminalEvent(event);
+  const keptContent = event.event === 'tool_call' ? last.content.length : last.keptContent;
+  const next = folded.slice();
+  next[next.length - 1] = { ...last, streaming, ...(keptContent === undefined ? {} : { keptContent }) };
+  return next;
+}
+
 function applyEvent(state: ConversationState, event: TaskStreamEvent): ConversationState {
   if (event.seq !== undefined) {
-    if (event.seq <= state.lastSeq) return state;
-    state = { ...state, lastSeq: event.seq };
+    // History events carry the last sequence they cover (history_done shares its last message's): only live ones repeat.
+    if (event.seq <= state.lastSeq && isLiveEventName(event.event)) return state;
+    if (event.seq > state.lastSeq) state = { ...state, lastSeq: event.seq };
   }
   const messages = state.replay ?? state.messages;
   const withMessages = (next: ChatMessage[], patch: Partial<ConversationState> = {}): ConversationState =>
-    state.replay ? { ...state, replay: next, ...patch } : { ...state, messages: next, ...patch };
+    state.replay ? { ...state, replay: next, retrying: false, ...patch } : { ...state, messages: next, retrying: false, ...patch };
   const active = (next: ChatMessage[]): ConversationPhase => (hasPendingApproval(next) ? 'awaiting_approval' : 'working');
 
   switch (event.event) {
@@ -150,14 +117,12 @@ function applyEvent(state: ConversationState, event: TaskStreamEvent): Conversat
     }
     case 'history_done': {
       let next = state.replay ? mergeLocal(state.replay, state.messages) : state.messages;
-      const last = next[next.length - 1];
+      const last = next.at(-1);
       if (event.data.isStreaming && last?.role === 'assistant' && !last.streaming) {
         next = [...next.slice(0, -1), { ...last, streaming: true }];
       }
       const phase: ConversationPhase = event.data.isStreaming
-        ? hasPendingApproval(next)
-          ? 'awaiting_approval'
-          : 'working'
+        ? active(next)
         : state.phase === 'loading'
           ? next.length
             ? 'idle'
@@ -166,8 +131,9 @@ function applyEvent(state: ConversationState, event: TaskStreamEvent): Conversat
       return { ...state, messages: next, replay: null, phase };
     }
     case 'user_message': {
+      // The widget's own: it replaces the optimistic message instead of appending (the fold renumbers ids).
       const next = finishStreaming(messages);
-      if (next.some((message) => message.id === event.data.id)) return withMessages(next);
+      if (next.some((message) => message.id === event.data.id && !message.local)) return withMessages(next);
       const localIndex = next.findIndex((message) => message.local && message.content === event.data.content);
       const confirmed = toChatMessage(event.data);
       if (localIndex >= 0) {
@@ -177,47 +143,30 @@ function applyEvent(state: ConversationState, event: TaskStreamEvent): Conversat
       }
       return withMessages([...next, confirmed], { phase: 'working' });
     }
-    case 'content': {
-      const [next, i] = currentAssistant(messages, event.seq);
-      const message = next[i]!;
-      next[i] = { ...message, content: event.data.isPartial ? message.content + event.data.text : event.data.text };
-      return withMessages(next, { phase: active(next) });
-    }
-    case 'thought': {
-      const [next, i] = currentAssistant(messages, event.seq);
-      const message = next[i]!;
-      next[i] = { ...message, thoughts: [...message.thoughts, event.data] };
-      return withMessages(next, { phase: active(next) });
-    }
-    case 'tool_call': {
-      const { callId, toolName, status, args } = event.data;
-      const next = updateToolCall(messages, callId, event.seq, (call) => ({ ...call, callId, toolName, status, args }));
-      return withMessages(next, { phase: active(next) });
-    }
-    case 'tool_result': {
-      const { callId, status, output } = event.data;
-      const next = updateToolCall(messages, callId, event.seq, (call) => ({
-        callId,
-        toolName: call?.toolName ?? event.data.toolName ?? '',
-        args: call?.args ?? {},
-        status,
-        output,
-      }));
-      return withMessages(next, { phase: active(next) });
-    }
     case 'status': {
       const status = event.data.status;
-      if (status === 'cancelled') return withMessages(finishStreaming(messages), { phase: 'cancelled' });
-      if (status === 'awaiting_approval') return { ...state, phase: 'awaiting_approval' };
-      return { ...state, phase: active(messages) };
+      if (status === 'cancelled') return withMessages(finishStreaming(foldLive(messages, event)), { phase: 'cancelled' });
+      if (status === 'retrying') {
+        const next = event.data.resetContent ? resetContent(messages) : messages;
+        return { ...withMessages(next, { phase: active(next) }), retrying: true };
+      }
+      if (status === 'awaiting_approval') return { ...state, retrying: false, phase: 'awaiting_approval' };
+      return { ...state, retrying: false, phase: active(messages) };
     }
     case 'error':
-      return withMessages(finishStreaming(messages), {
+      return withMessages(finishStreaming(foldLive(messages, event)), {
         phase: 'failed',
         error: { message: event.data.message, code: String(event.data.code) },
       });
     case 'done':
-      return withMessages(finishStreaming(messages, event.data.finalResponse), { phase: 'completed', error: null });
+      return withMessages(finishStreaming(foldLive(messages, event)), { phase: 'completed', error: null });
+    case 'content':
+    case 'thought':
+    case 'tool_call':
+    case 'tool_result': {
+      const next = foldLive(messages, event);
+      return withMessages(next, { phase: active(next) });
+    }
     default:
       return state;
   }
@@ -231,7 +180,7 @@ export function reduceConversation(state: ConversationState, action: Conversatio
     case 'event':
       return applyEvent(state, action.event);
     case 'send':
-      return { ...state, messages: [...state.messages, action.message], phase: 'sending', error: null };
+      return { ...state, messages: [...state.messages, action.message], phase: 'sending', error: null, retrying: false };
     case 'unsend':
       return { ...state, messages: state.messages.filter((message) => message.id !== action.id) };
     case 'phase':
@@ -239,6 +188,7 @@ export function reduceConversation(state: ConversationState, action: Conversatio
         ...state,
         phase: action.phase,
         error: action.error === undefined ? state.error : action.error,
+        retrying: isActivePhase(action.phase) && state.retrying,
         messages: isActivePhase(action.phase) ? state.messages : finishStreaming(state.messages),
       };
     case 'reset':

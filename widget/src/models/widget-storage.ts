@@ -8,7 +8,8 @@ export interface WidgetStorage {
   getTaskId(): string | null;
   setTaskId(id: string | null): void;
   getDecisions(): Record<string, ApprovalOutcome>;
-  setDecision(callId: string, outcome: ApprovalOutcome | null): void;
+  /** `key` names the task and the call (toDecisionKey). */
+  setDecision(key: string, outcome: ApprovalOutcome | null): void;
 }
 
 /** localStorage under keys prefixed by the host; a blocked storage (sandboxed iframe) just forgets. */
@@ -42,10 +43,10 @@ export function createWidgetStorage(host: string, storage: Storage | null = safe
     getTaskId: () => read(taskKey),
     setTaskId: (id) => write(taskKey, id),
     getDecisions,
-    setDecision(callId, outcome) {
+    setDecision(key, outcome) {
       const decisions = getDecisions();
-      delete decisions[callId];
-      if (outcome) decisions[callId] = outcome;
+      delete decisions[key];
+      if (outcome) decisions[key] = outcome;
       const entries = Object.entries(decisions).slice(-MAX_DECISIONS);
       write(decisionsKey, JSON.stringify(Object.fromEntries(entries)));
     },
