@@ -73,7 +73,9 @@ describe('widget accessibility (axe-core in Chromium)', () => {
     expect(await widget.log.getAttribute('aria-live')).toBe('polite');
     const announcements = (await widget.page.evaluate(() => (window as unknown as { __announcements: string[] }).__announcements)).filter(Boolean);
     expect(announcements).toHaveLength(1);
-    expect(announcements[0]).toMatch(/^Assistant: # Markdown demo/);
+    // Plain text: a screen reader must not read "hash", "asterisk" or backticks aloud.
+    expect(announcements[0]).toMatch(/^Assistant: Markdown demo /);
+    expect(announcements[0]).not.toMatch(/[#*`]|\]\(/);
   });
 
   it('speaks German when the visitor browser does (de-DE) and the embed sets no locale', async () => {

@@ -54,10 +54,13 @@ describe('widget conversation (Chromium, real server, host page on another origi
     await widget.send('write a report about teapots');
     const card = widget.page.locator('concierge-chat .cc-tool').first();
     await widgetButton(widget, 'Allow once').waitFor();
-    expect(await card.locator('.cc-tool-name').textContent()).toBe('write_file');
+    // What will happen, in words, with the path as code; never the tool's wire name above raw JSON.
+    expect(await card.locator('.cc-tool-title').textContent()).toBe('Write a file');
+    expect(await card.locator('.cc-tool-subject').textContent()).toBe('downloads/report.md');
     expect(await card.locator('.cc-badge').textContent()).toBe('Waiting for approval');
-    expect(await card.locator('legend').textContent()).toBe('The assistant wants to use write_file. Allow it?');
-    expect(await card.locator('.cc-approval pre').textContent()).toContain('downloads/report.md');
+    expect(await card.locator('legend').textContent()).toBe('The assistant asks to do this. Allow it?');
+    expect(await card.locator('.cc-approval pre').textContent()).not.toContain('{');
+    expect(await card.textContent()).not.toContain('write_file');
     expect(await widget.composer.isDisabled()).toBe(true);
 
     await widgetButton(widget, 'Allow once').click();
@@ -65,9 +68,8 @@ describe('widget conversation (Chromium, real server, host page on another origi
     await widget.waitForIdle();
     expect(await card.locator('.cc-badge').textContent()).toBe('Done');
     expect(await widgetButton(widget, 'Allow once').count()).toBe(0);
-    await card.locator('summary').first().click();
     await card.locator('.cc-result summary').click();
-    expect(await card.locator('.cc-result pre').textContent()).toMatch(/Wrote \d+ bytes/);
+    expect(await card.locator('.cc-result pre').last().textContent()).toMatch(/Wrote \d+ bytes/);
     expect(await lastBubbleText(widget)).toContain('Done: I wrote a short report to downloads/report.md');
   });
 
@@ -80,7 +82,8 @@ describe('widget conversation (Chromium, real server, host page on another origi
     await card.getByText('You denied this.').waitFor();
     await widget.waitForIdle();
     expect(await card.locator('.cc-badge').textContent()).toBe('Denied');
-    expect(await card.locator('.cc-tool-name').textContent()).toBe('run_shell_command');
+    expect(await card.locator('.cc-tool-title').textContent()).toBe('Run a command');
+    expect(await card.locator('.cc-tool-subject').textContent()).toBe('date');
     expect(await lastBubbleText(widget)).toContain('I did not run run_shell_command because you declined it');
     expect((await widget.currentTask()).status).toBe('completed');
   });
@@ -147,6 +150,13 @@ describe('widget conversation (Chromium, real server, host page on another origi
     expect(await lastBubbleText(widget)).not.toContain('Sentence 40 of 40');
     expect(await stop.count()).toBe(0);
     expect((await widget.currentTask()).status).toBe('cancelled');
+
+    // The stopped turn stays, with its text so far, after a reload.
+    await widget.page.reload();
+    await widget.open();
+    await widget.log.locator('.cc-interrupted').waitFor();
+    expect(await widget.log.locator('.cc-interrupted').allTextContents()).toEqual(['The task was stopped.']);
+    expect(await lastBubbleText(widget)).toContain('Sentence 3 of 40');
   });
 
   it('attaches a file through the file chooser and the agent reads it', async () => {
@@ -204,6 +214,53 @@ describe('widget conversation (Chromium, real server, host page on another origi
     }
     expect(await widget.log.locator('.cc-user').allTextContents()).toEqual(['You: slow reply please']);
     expect(await widget.assistantBubbles.count()).toBe(1);
+  });
+
+  it('is scrolled to the end of the log once a reply that was reloaded mid-stream finishes', async () => {
+    const widget = await harness.openPage({}, { context: { viewport: { width: 375, height: 640 } } });
+    await widget.open();
+    // Earlier turns above the reply: long Markdown the browser lays out lazily (content-visibility).
+    for (const turn of ['first', 'second']) {
+      await widget.send(`Show me some markdown please (${turn})`);
+      await widget.waitForIdle();
+    }
+    await widget.send('slow reply please');
+    await widget.page.locator('concierge-chat').getByText('Sentence 6 of 40', { exact: false }).waitFor();
+    await widget.page.reload();
+    await widget.launcher.click();
+    await widget.page.locator('concierge-chat [aria-busy="true"] .cc-markdown').waitFor();
+    await widget.waitForIdle(30_000);
+    const scroller = widget.page.locator('concierge-chat .cc-scroll');
+    const gap = () => scroller.evaluate((element) => element.scrollHeight - element.scrollTop - element.clientHeight);
+    // The reply is longer than the panel, so being at the end is not a given.
+    expect(await scroller.evaluate((element) => element.scrollHeight > element.clientHeight * 2)).toBe(true);
+    await expect.poll(gap).toBeLessThan(2);
+  });
+
+  it('shows the approval buttons in a new conversation whose call id matches one decided in an earlier conversation', async () => {
+    const widget = await harness.openPage({ app: 'ask' });
+    await widget.open();
+    await widget.send('run `echo first-conversation`');
+    await widgetButton(widget, 'Allow once').click();
+    await widget.page.locator('concierge-chat').getByText('You allowed this once.').waitFor();
+    await widget.waitForIdle();
+    const firstTask = (await widget.currentTask()).id;
+
+    await widgetButton(widget, 'New conversation').click();
+    await widget.send('run `echo second-conversation`');
+    // The scripted model numbers its calls per task, so this call has the same id as the one decided above.
+    await widgetButton(widget, 'Allow once').waitFor();
+    expect((await widget.currentTask()).id).not.toBe(firstTask);
+    expect(await widget.page.locator('concierge-chat .cc-decision').count()).toBe(0);
+    await widgetButton(widget, 'Deny').click();
+    await widget.page.locator('concierge-chat').getByText('You denied this.').waitFor();
+    await widget.waitForIdle();
+
+    // Each conversation keeps its own decision after a reload.
+    await widget.page.reload();
+    await widget.open();
+    await widget.page.locator('concierge-chat .cc-decision').waitFor();
+    expect(await widget.page.locator('concierge-chat .cc-decision').allTextContents()).toEqual(['You denied this.']);
   });
 
   it('reconnects with Last-Event-ID after a network drop, without duplicated or lost text', async () => {
@@ -291,10 +348,23 @@ describe('widget conversation (Chromium, real server, host page on another origi
     const widget = await harness.openPage({});
     await widget.open();
     await widget.send('please fail now');
-    const error = widget.page.locator('concierge-chat .cc-status.cc-error');
+    const error = widget.page.locator('concierge-chat .cc-interrupted.cc-error');
     await error.waitFor();
-    expect(await error.textContent()).toMatch(/^Something went wrong: .*asked to fail/);
+    const text = (await error.textContent()) ?? '';
+    expect(text).toMatch(/^Something went wrong: The AI model/);
+    expect(text).not.toMatch(/HTTP|\d{3}\)/);
     await widget.waitForIdle();
     expect((await widget.currentTask()).status).toBe('failed');
+
+    // The failed turn is part of the conversation: it stays after the next message and after a reload.
+    await widget.send('Show me some markdown please');
+    await widget.log.getByText('Show me some markdown please').waitFor();
+    await widget.waitForIdle();
+    expect(await widget.log.locator('.cc-interrupted.cc-error').allTextContents()).toEqual([text]);
+    await widget.page.reload();
+    await widget.open();
+    await widget.log.locator('.cc-interrupted.cc-error').waitFor();
+    expect(await widget.log.locator('.cc-interrupted.cc-error').allTextContents()).toEqual([text]);
+    expect(await widget.log.locator('.cc-user').count()).toBe(2);
   });
 });

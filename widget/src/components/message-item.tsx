@@ -71,7 +71,7 @@ export class MessageItem extends Component<MessageItemProps> {
         {message.content && <div class="cc-bubble cc-markdown">{this.markdown}</div>}
         {interrupted && (
           <p class={`cc-status cc-interrupted${interrupted.reason === 'failed' ? ' cc-error' : ''}`}>
-            {interrupted.reason === 'failed' ? t('failed', { message: interrupted.message }) : t('stoppedTurn')}
+            {interrupted.reason === 'failed' ? t('failed', { message: interrupted.message }) : t('cancelled')}
           </p>
         )}
       </div>

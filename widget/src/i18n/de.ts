@@ -34,7 +34,6 @@ export const de: typeof en = {
   retrying: 'Der Assistent hatte Mühe zu antworten und versucht es erneut…',
   errorNetwork: 'Der Chat-Server ist nicht erreichbar. Bitte prüfen Sie Ihre Verbindung und versuchen Sie es erneut.',
   errorServer: 'Der Chat-Server hat gerade Probleme. Bitte versuchen Sie es gleich noch einmal.',
-  stoppedTurn: 'Sie haben diese Antwort gestoppt.',
   approvalPrompt: 'Der Assistent möchte das tun. Erlauben?',
   allowOnce: 'Einmal erlauben',
   alwaysAllow: 'Immer erlauben',

@@ -32,7 +32,6 @@ export const en = {
   retrying: 'The assistant had trouble answering and is trying again…',
   errorNetwork: 'The chat server could not be reached. Check your connection and try again.',
   errorServer: 'The chat server is having trouble right now. Please try again in a moment.',
-  stoppedTurn: 'You stopped this reply.',
   approvalPrompt: 'The assistant asks to do this. Allow it?',
   allowOnce: 'Allow once',
   alwaysAllow: 'Always allow',

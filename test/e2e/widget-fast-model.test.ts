@@ -1,0 +1,47 @@
+import type { Route } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type FakeModel, messageText, startFakeModel } from '../support/fake-model.ts';
+import { startWidgetHarness, type WidgetHarness } from './widget-harness.ts';
+
+let fake: FakeModel;
+let harness: WidgetHarness;
+
+beforeAll(async () => {
+  fake = await startFakeModel();
+  harness = await startWidgetHarness({
+    CONCIERGE_MODEL: 'openai-compatible:fake-model',
+    CONCIERGE_LLM_BASE_URL: fake.url,
+    CONCIERGE_LLM_API_KEY: 'fake-key',
+  });
+});
+
+afterAll(async () => {
+  await harness?.close();
+  await fake?.close();
+});
+
+describe('widget with a fast model (Chromium, real server, fake OpenAI-compatible model)', () => {
+  it('shows a follow-up reply that finished before the widget resumed its stream, without a reload', async () => {
+    // Answers at once, echoing the latest question, so each turn's reply is known.
+    fake.scenario('[fast]', (request) => ({ text: `Answer to: ${messageText(request.messages.filter((m) => m.role === 'user').at(-1))}` }));
+    const widget = await harness.openPage({});
+    await widget.open();
+    await widget.send('[fast] first question');
+    await widget.assistantBubbles.getByText('Answer to: [fast] first question').waitFor();
+    await widget.waitForIdle();
+
+    // Hold the resumed stream until the follow-up's turn is over on the server: the model beat the widget.
+    let held = 0;
+    await widget.page.route('**/stream', async (route: Route) => {
+      held += 1;
+      await expect.poll(async () => (await widget.currentTask()).status, { timeout: 15_000 }).toBe('completed');
+      await expect.poll(() => fake.requestsFor('[fast]').length).toBe(2);
+      await route.continue();
+    });
+    await widget.send('follow-up two');
+    await widget.assistantBubbles.getByText('Answer to: follow-up two').waitFor({ timeout: 15_000 });
+    await widget.waitForIdle();
+    expect(held).toBeGreaterThanOrEqual(1);
+    expect(await widget.assistantBubbles.allTextContents()).toEqual(['Answer to: [fast] first question', 'Answer to: follow-up two']);
+  });
+});
