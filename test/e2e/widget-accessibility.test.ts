@@ -92,7 +92,8 @@ describe('widget accessibility (axe-core in Chromium)', () => {
     const card = widget.page.locator('concierge-chat .cc-tool').first();
     await card.getByRole('button', { name: 'Einmal erlauben' }).waitFor();
     expect(await card.getByRole('button', { name: 'Immer erlauben' }).count()).toBe(1);
-    expect(await card.locator('legend').textContent()).toBe('Der Assistent möchte write_file verwenden. Erlauben?');
+    expect(await card.locator('.cc-tool-title').textContent()).toBe('Eine Datei schreiben');
+    expect(await card.locator('legend').textContent()).toBe('Der Assistent möchte das tun. Erlauben?');
     await card.getByRole('button', { name: 'Ablehnen' }).click();
     await card.getByText('Sie haben dies abgelehnt.').waitFor();
     await widget.waitForIdle();
