@@ -1,10 +1,12 @@
 /**
- * Saves screenshots of the widget's main states, light and dark, to docs/images/ (run with
- * `node --import tsx test/e2e/take-screenshots.ts`). Real server, scripted model, real Chromium.
+ * Saves screenshots of the widget's main states, light and dark, and of every turn state (approval, tool
+ * result, error, retry, stopped) at phone and desktop width, to docs/images/ (run with
+ * `node --import tsx test/e2e/take-screenshots.ts`). Real server, scripted or fake model, real Chromium.
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
+import { startFakeModel } from '../support/fake-model.ts';
 import { startWidgetHarness, type WidgetHarness, type WidgetPage } from './widget-harness.ts';
 
 const IMAGES_DIR = path.resolve(fileURLToPath(import.meta.url), '../../../docs/images');
@@ -62,13 +64,91 @@ async function conversation(harness: WidgetHarness, scheme: Scheme): Promise<voi
   await save(widget.page, `widget-conversation-${scheme}.png`, PANEL_CLIP);
 }
 
+/** A phone, and a desktop whose right-hand strip holds the panel. */
+const WIDTHS = {
+  375: { viewport: { width: 375, height: 720 }, clip: undefined },
+  1280: { viewport: { width: 1280, height: 800 }, clip: { x: 820, y: 0, width: 460, height: 800 } },
+} as const;
+type Width = keyof typeof WIDTHS;
+
+async function openAt(harness: WidgetHarness, width: Width, app: 'ask' | 'auto'): Promise<WidgetPage> {
+  const widget = await openPage(harness, 'light', app, WIDTHS[width].viewport);
+  await widget.open();
+  return widget;
+}
+
+async function saveState(widget: WidgetPage, state: string, width: Width): Promise<void> {
+  await widget.page.mouse.move(0, 0);
+  await widget.page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+  await save(widget.page, `widget-${state}-${width}.png`, WIDTHS[width].clip);
+  await widget.context.close();
+}
+
+const inWidget = (widget: WidgetPage) => widget.page.locator('concierge-chat');
+
+/** The five turn states a visitor can meet, each at phone and desktop width. */
+async function turnStates(harness: WidgetHarness, width: Width): Promise<void> {
+  let widget = await openAt(harness, width, 'ask');
+  await widget.send('What time is it on the server? Please run `date`');
+  await inWidget(widget).getByRole('button', { name: 'Allow once' }).waitFor();
+  await saveState(widget, 'approval', width);
+
+  widget = await openAt(harness, width, 'auto');
+  await widget.send('Please run `ls -la /workspace` for me');
+  await widget.waitForIdle();
+  await inWidget(widget).locator('.cc-result summary').first().click();
+  await saveState(widget, 'tool-result', width);
+
+  widget = await openAt(harness, width, 'auto');
+  await widget.send('please fail now');
+  await inWidget(widget).locator('.cc-interrupted').waitFor();
+  await widget.waitForIdle();
+  await saveState(widget, 'error', width);
+
+  widget = await openAt(harness, width, 'auto');
+  await widget.send('answer slowly please');
+  await inWidget(widget).getByText('Sentence 3 of 40', { exact: false }).waitFor();
+  await inWidget(widget).getByRole('button', { name: 'Stop' }).click();
+  await inWidget(widget).locator('.cc-interrupted').waitFor();
+  await widget.waitForIdle();
+  await saveState(widget, 'stopped', width);
+}
+
+/** The retry state needs a model that fails once: the fake one, with a retry delay long enough to look at. */
+async function retryState(width: Width): Promise<void> {
+  const fake = await startFakeModel();
+  fake.scenario('open on Sundays', (_request, index) =>
+    index === 0 ? { error: { status: 503, message: 'overloaded' } } : { text: 'Here is your answer, on the second try.' },
+  );
+  const harness = await startWidgetHarness({
+    CONCIERGE_MODEL: 'openai-compatible:fake-model',
+    CONCIERGE_LLM_BASE_URL: fake.url,
+    CONCIERGE_LLM_API_KEY: 'fake-key',
+    CONCIERGE_MODEL_RETRY_DELAY_MS: '6000',
+  });
+  try {
+    const widget = await openAt(harness, width, 'auto');
+    await widget.send('When do you open on Sundays?');
+    await inWidget(widget).getByText('trying again', { exact: false }).first().waitFor();
+    await saveState(widget, 'retry', width);
+  } finally {
+    await harness.close();
+    await fake.close();
+  }
+}
+
+const only = process.argv[2];
 const harness = await startWidgetHarness();
 try {
-  for (const scheme of ['light', 'dark'] as const) {
-    await launcher(harness, scheme);
-    await approval(harness, scheme);
-    await conversation(harness, scheme);
+  if (!only || only === 'schemes') {
+    for (const scheme of ['light', 'dark'] as const) {
+      await launcher(harness, scheme);
+      await approval(harness, scheme);
+      await conversation(harness, scheme);
+    }
   }
+  if (!only || only === 'states') for (const width of [375, 1280] as const) await turnStates(harness, width);
 } finally {
   await harness.close();
 }
+if (!only || only === 'states') for (const width of [375, 1280] as const) await retryState(width);

@@ -142,7 +142,7 @@ describe('widget conversation (Chromium, real server, host page on another origi
     await widget.page.locator('concierge-chat').getByText('Sentence 3 of 40', { exact: false }).waitFor();
     const stop = widgetButton(widget, 'Stop');
     await stop.click();
-    await widget.page.locator('concierge-chat').getByText('The task was stopped.').first().waitFor();
+    await widget.page.locator('concierge-chat').getByText('This reply was stopped.').first().waitFor();
     await widget.waitForIdle();
     const lengthAtStop = (await lastBubbleText(widget)).length;
     await widget.page.waitForTimeout(700);
@@ -155,7 +155,7 @@ describe('widget conversation (Chromium, real server, host page on another origi
     await widget.page.reload();
     await widget.open();
     await widget.log.locator('.cc-interrupted').waitFor();
-    expect(await widget.log.locator('.cc-interrupted').allTextContents()).toEqual(['The task was stopped.']);
+    expect(await widget.log.locator('.cc-interrupted').allTextContents()).toEqual(['This reply was stopped.']);
     expect(await lastBubbleText(widget)).toContain('Sentence 3 of 40');
   });
 

@@ -105,7 +105,7 @@ describe('App composer', () => {
     await act(async () => stop.click());
     expect(api.cancel).toHaveBeenCalledWith('t1');
     expect(host.querySelector('textarea')!.disabled).toBe(false);
-    expect(host.textContent).toContain('The task was stopped.');
+    expect(host.textContent).toContain('This reply was stopped.');
   });
 
   it('streams content into one message and announces it once it is finished', async () => {

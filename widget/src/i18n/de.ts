@@ -43,7 +43,7 @@ export const de: typeof en = {
   chosen_cancel: 'Sie haben dies abgelehnt.',
   allowed: 'Erlaubt.',
   denied: 'Abgelehnt.',
-  cancelled: 'Die Aufgabe wurde gestoppt.',
+  cancelled: 'Diese Antwort wurde gestoppt.',
   failed: 'Etwas ist schiefgelaufen: {message}',
   downloads: 'Dateien vom Assistenten',
   download: '{name} herunterladen',

@@ -41,7 +41,7 @@ export const en = {
   chosen_cancel: 'You denied this.',
   allowed: 'Allowed.',
   denied: 'Denied.',
-  cancelled: 'The task was stopped.',
+  cancelled: 'This reply was stopped.',
   failed: 'Something went wrong: {message}',
   downloads: 'Files from the assistant',
   download: 'Download {name}',
