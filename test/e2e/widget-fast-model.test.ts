@@ -44,4 +44,31 @@ describe('widget with a fast model (Chromium, real server, fake OpenAI-compatibl
     expect(held).toBeGreaterThanOrEqual(1);
     expect(await widget.assistantBubbles.allTextContents()).toEqual(['Answer to: [fast] first question', 'Answer to: follow-up two']);
   });
+
+  it('shows the retry and drops the failed attempt\'s partial text when the model stream is cut', async () => {
+    // First attempt: two chunks, then the connection drops; the retried attempt streams the whole answer.
+    fake.scenario('[cut]', (_request, index) =>
+      index === 0 ? { text: ['Half of a ', 'first try ', 'that never ends'], cutAfter: 2 } : { text: ['The answer, ', 'complete.'] },
+    );
+    const widget = await harness.openPage({});
+    await widget.open();
+    await widget.page.evaluate(() => {
+      const shadow = document.querySelector('concierge-chat')!.shadowRoot!;
+      const seen = { retry: false, texts: [] as string[] };
+      (window as unknown as { __retry: typeof seen }).__retry = seen;
+      new MutationObserver(() => {
+        if (shadow.querySelector('.cc-working')?.textContent?.includes('trying again')) seen.retry = true;
+        const bubble = shadow.querySelector('[aria-busy="true"] .cc-markdown');
+        if (bubble?.textContent) seen.texts.push(bubble.textContent);
+      }).observe(shadow, { subtree: true, childList: true, characterData: true });
+    });
+    await widget.send('[cut] tell me');
+    await widget.assistantBubbles.getByText('The answer, complete.').waitFor({ timeout: 15_000 });
+    await widget.waitForIdle();
+    const seen = await widget.page.evaluate(() => (window as unknown as { __retry: { retry: boolean; texts: string[] } }).__retry);
+    expect(seen.retry).toBe(true);
+    expect(await widget.assistantBubbles.allTextContents()).toEqual(['The answer, complete.']);
+    // The failed attempt's words never sit in front of the retried answer.
+    expect(seen.texts.some((text) => text.includes('Half of a') && text.includes('The answer'))).toBe(false);
+  });
 });

@@ -19,7 +19,7 @@ import { ModelConfigError } from './model/model-config-error.ts';
 import { connectMcpServers } from './mcp/connect-mcp-servers.ts';
 import type { Sandbox } from './sandbox/create-sandbox.ts';
 import { createWorkspace } from './workspace/create-workspace.ts';
-import type { ToolDefinition } from './tools/tool.ts';
+import type { OutputRedactor, ToolDefinition } from './tools/tool.ts';
 
 export interface TaskRunnerOptions {
   tasks: TasksRepository;
@@ -34,7 +34,7 @@ export interface TaskRunnerOptions {
   resolveModel(projectModel: string | undefined): LanguageModelV3;
   // biome-ignore lint/suspicious/noExplicitAny: tools have heterogeneous argument types.
   tools: ReadonlyMap<string, ToolDefinition<any>>;
-  createRedactor(secretValues: string[]): TextRedactor;
+  createRedactor(secretValues: string[]): TextRedactor & OutputRedactor;
   /** Extra env and secrets for a task beyond its own (the widget end user's), merged under the task's. */
   resolveContext?(task: TaskRow): Promise<{ env: Record<string, string>; secrets: Record<string, string> }>;
   workspacesDir: string;
@@ -217,7 +217,7 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
         model,
         system: [config.systemPrompt, task.system_prompt].filter(Boolean).join('\n\n') || undefined,
         tools,
-        toolContext: { taskId, workspaceDir: workspaceDir(taskId), env, limits: toSandboxLimits(config), signal },
+        toolContext: { taskId, workspaceDir: workspaceDir(taskId), env, limits: toSandboxLimits(config), signal, redactor },
         gate: (toolName, grants) => decideToolGate({ toolName, policies: config.toolPolicies, autoExecute: task.auto_execute === 1, grants }),
         emit: async (event, data) => {
           signal.throwIfAborted();
