@@ -14,7 +14,6 @@ import { createModel, resolveModelSetting } from './runtime/model/create-model.t
 import { createSandbox, type Sandbox } from './runtime/sandbox/create-sandbox.ts';
 import { grantSandboxTraversal } from './runtime/sandbox/grant-sandbox-traversal.ts';
 import { createRedactor } from './runtime/secrets/create-redactor.ts';
-import { createStreamRedactor } from './runtime/secrets/create-stream-redactor.ts';
 import { createTaskRunner, type TaskRunner } from './runtime/task-runner.ts';
 import { startWorkspaceRetention } from './runtime/sweep-old-workspaces.ts';
 import { listDirectoryTool, readFileTool, writeFileTool } from './runtime/tools/file-tools.ts';
@@ -106,7 +105,7 @@ export async function createServer(config: Config, logger: Logger): Promise<Conc
     logger,
     resolveModel,
     tools,
-    createRedactor: (values) => ({ redact: createRedactor(values).redact, stream: () => createStreamRedactor(values) }),
+    createRedactor,
     resolveContext: identity.resolveContext,
     workspacesDir,
     sandbox,

@@ -1,4 +1,4 @@
-import { secretPattern, secretVariants } from '../runtime/secrets/create-redactor.ts';
+import { createRedactor, type Redactor } from '../runtime/secrets/create-redactor.ts';
 
 /**
  * Process-wide set of secret values currently alive (task and end-user secrets), so that the logger
@@ -6,30 +6,31 @@ import { secretPattern, secretVariants } from '../runtime/secrets/create-redacto
  */
 class SecretRegistry {
   #counts = new Map<string, number>();
-  #pattern: RegExp | undefined | null = null;
+  /** Rebuilt lazily after the set changes (building is linear in the secrets' total length). */
+  #redactor: Redactor | null = null;
 
   /** Registers values; returns a function that unregisters them (idempotent). */
   add(values: Iterable<string>): () => void {
-    const variants = secretVariants(values);
-    for (const variant of variants) this.#counts.set(variant, (this.#counts.get(variant) ?? 0) + 1);
-    this.#pattern = null;
+    const added = [...new Set(values)].filter((value) => typeof value === 'string');
+    for (const value of added) this.#counts.set(value, (this.#counts.get(value) ?? 0) + 1);
+    this.#redactor = null;
     let removed = false;
     return () => {
       if (removed) return;
       removed = true;
-      for (const variant of variants) {
-        const count = (this.#counts.get(variant) ?? 1) - 1;
-        if (count <= 0) this.#counts.delete(variant);
-        else this.#counts.set(variant, count);
+      for (const value of added) {
+        const count = (this.#counts.get(value) ?? 1) - 1;
+        if (count <= 0) this.#counts.delete(value);
+        else this.#counts.set(value, count);
       }
-      this.#pattern = null;
+      this.#redactor = null;
     };
   }
 
   redact(text: string): string {
     if (this.#counts.size === 0) return text;
-    if (this.#pattern === null) this.#pattern = secretPattern([...this.#counts.keys()].sort((a, b) => b.length - a.length));
-    return this.#pattern ? text.replace(this.#pattern, '[REDACTED]') : text;
+    this.#redactor ??= createRedactor([...this.#counts.keys()]);
+    return this.#redactor.redact(text);
   }
 }
 

@@ -112,7 +112,7 @@ export async function connectMcpServers(
                   if (context.signal.aborted) throw error;
                   return { status: 'error', output: `The MCP tool ${name} failed: ${toErrorNote(error, redact)}` };
                 }
-                const output = capToolResult(toText(result as { content?: unknown; structuredContent?: unknown }), context.limits.maxOutputBytes);
+                const output = capToolResult(toText(result as { content?: unknown; structuredContent?: unknown }), context.limits.maxOutputBytes, context.redactor?.redactCut);
                 return { status: result.isError ? 'error' : 'success', output };
               },
             });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createRedactor, secretVariants } from './create-redactor.ts';
+import { createRedactor } from './create-redactor.ts';
+import { secretVariants } from './secret-forms.ts';
 
 const secret = 'sk-live-9f8e7d6c5b4a';
 

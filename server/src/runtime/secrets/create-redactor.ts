@@ -1,58 +1,24 @@
-/** What replaces every secret value and its encodings. */
-export const REDACTED = '[REDACTED]';
-/** Shorter values are not treated as secrets: redacting them would shred ordinary text. */
-export const MIN_SECRET_LENGTH = 4;
+import { createStreamRedactorFor, type StreamRedactor } from './create-stream-redactor.ts';
+import { applySpans, findSecretSpans } from './find-secret-spans.ts';
+import { buildSecretMatchers, MIN_SECRET_LENGTH, REDACTED } from './secret-forms.ts';
+import type { Span } from './secret-scanner.ts';
+
+export { MIN_SECRET_LENGTH, REDACTED };
 
 /** Replaces known secret values in text and in JSON-like values. */
 export interface Redactor {
   redact(text: string): string;
+  /** For text whose end was cut off (an output cap): also hides a tail that begins a secret. */
+  redactCut(text: string): string;
+  /**
+   * A command's stdout and stderr, each redacted as the end of the other too (a secret printed half on
+   * each is found in either order); `cut` when the output cap truncated them.
+   */
+  redactStreams(stdout: string, stderr: string, cut: boolean): { stdout: string; stderr: string };
   /** Deep copy of a JSON-like value with every string (keys included) redacted. */
   redactValue<T>(value: T): T;
-}
-
-/** Every form a secret may be printed in: itself, base64 (standard, unpadded, url-safe, and inside longer base64 text), hex and JSON-escaped. */
-export function secretVariants(secretValues: Iterable<string>): string[] {
-  const variants = new Set<string>();
-  for (const value of secretValues) {
-    if (typeof value !== 'string' || value.length < MIN_SECRET_LENGTH) continue;
-    const bytes = Buffer.from(value, 'utf8');
-    const base64 = bytes.toString('base64');
-    const hex = bytes.toString('hex');
-    for (const variant of [
-      value,
-      base64,
-      base64.replace(/=+$/, ''),
-      bytes.toString('base64url'),
-      hex,
-      hex.toUpperCase(),
-      JSON.stringify(value).slice(1, -1),
-    ]) {
-      variants.add(variant);
-    }
-    // Inside a longer base64 text (`echo "user:$TOKEN" | base64`, Basic auth) the secret may start at any of
-    // three byte offsets; keep the characters only its own bytes decide, in both alphabets.
-    for (const shift of [0, 1, 2]) {
-      const encoded = Buffer.concat([Buffer.alloc(shift), bytes]).toString('base64').replace(/=+$/, '');
-      const core = encoded.slice([0, 2, 3][shift], (shift + bytes.length) % 3 === 0 ? undefined : -1);
-      if (core.length < MIN_SECRET_LENGTH) continue;
-      variants.add(core);
-      variants.add(core.replaceAll('+', '-').replaceAll('/', '_'));
-    }
-  }
-  // Longest first, so a secret that contains another is replaced whole.
-  return [...variants].sort((a, b) => b.length - a.length);
-}
-
-const escapeRegExp = (character: string) => character.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
-/**
- * One global regex matching any variant, longest alternatives first; undefined when there is nothing to
- * hide. A line break may fall anywhere inside a match, since `base64` wraps at 76 columns and `xxd -p`
- * at 60.
- */
-export function secretPattern(variants: string[]): RegExp | undefined {
-  if (variants.length === 0) return undefined;
-  return new RegExp(variants.map((variant) => [...variant].map(escapeRegExp).join('(?:\\r?\\n)?')).join('|'), 'g');
+  /** A redactor for a stream of chunks, catching secrets split between them. */
+  stream(): StreamRedactor;
 }
 
 function redactDeep(value: unknown, redact: (text: string) => string, seen: WeakMap<object, unknown>): unknown {
@@ -73,12 +39,47 @@ function redactDeep(value: unknown, redact: (text: string) => string, seen: Weak
   return copy;
 }
 
+/** The spans of `joined` (first + second) that fall in its first part and in its second part. */
+function splitSpans(spans: Span[], firstLength: number): [Span[], Span[]] {
+  const first: Span[] = [];
+  const second: Span[] = [];
+  for (const { start, end } of spans) {
+    if (start < firstLength) first.push({ start, end: Math.min(end, firstLength) });
+    if (end > firstLength) second.push({ start: Math.max(0, start - firstLength), end: end - firstLength });
+  }
+  return [first, second];
+}
+
+/** Merges two sorted span lists of the same text. */
+function unionSpans(a: Span[], b: Span[]): Span[] {
+  const merged: Span[] = [];
+  for (const span of [...a, ...b].sort((x, y) => x.start - y.start)) {
+    const last = merged[merged.length - 1];
+    if (last && span.start < last.end) last.end = Math.max(last.end, span.end);
+    else merged.push({ ...span });
+  }
+  return merged;
+}
+
 /** Creates a redactor for one task's secrets (values shorter than 4 characters are ignored). */
 export function createRedactor(secretValues: string[]): Redactor {
-  const pattern = secretPattern(secretVariants(secretValues));
-  const redact = (text: string) => (pattern ? text.replace(pattern, REDACTED) : text);
+  const matchers = buildSecretMatchers(secretValues);
+  const none = matchers.folded.empty && matchers.exact.empty;
+  const redact = (text: string) => (none ? text : applySpans(text, findSecretSpans(matchers, text), REDACTED));
   return {
     redact,
-    redactValue: <T>(value: T): T => (pattern ? (redactDeep(value, redact, new WeakMap()) as T) : value),
+    redactCut: (text) => (none ? text : applySpans(text, findSecretSpans(matchers, text, true), REDACTED)),
+    redactStreams(stdout, stderr, cut) {
+      if (none) return { stdout, stderr };
+      // Scanned as stdout+stderr and as stderr+stdout: each order's end is also the end of one stream.
+      const [outFirst, errSecond] = splitSpans(findSecretSpans(matchers, stdout + stderr, cut), stdout.length);
+      const [errFirst, outSecond] = splitSpans(findSecretSpans(matchers, stderr + stdout, cut), stderr.length);
+      return {
+        stdout: applySpans(stdout, unionSpans(outFirst, outSecond), REDACTED),
+        stderr: applySpans(stderr, unionSpans(errFirst, errSecond), REDACTED),
+      };
+    },
+    redactValue: <T>(value: T): T => (none ? value : (redactDeep(value, redact, new WeakMap()) as T)),
+    stream: () => createStreamRedactorFor(matchers),
   };
 }

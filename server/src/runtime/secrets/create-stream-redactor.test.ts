@@ -29,12 +29,14 @@ describe('createStreamRedactor', () => {
     expect(emitted.join('|')).not.toMatch(/hunter2-s/);
   });
 
-  it('emits text promptly when it cannot start a secret', () => {
-    // The longest form of 'abcd' is its 8-character hex, so 7 characters are held back.
+  it('emits text at once unless its tail may begin a secret form, and holds only that tail', () => {
     const redactor = createStreamRedactor(['abcd']);
-    expect(redactor.push('hello world')).toBe('hell');
-    expect(redactor.push('!')).toBe('o');
-    expect(redactor.flush()).toBe(' world!');
+    expect(redactor.push('hello world')).toBe('hello world');
+    // 'ab' may begin 'abcd'; '6' may begin its hex (61626364).
+    expect(redactor.push(' ab')).toBe(' ');
+    expect(redactor.push('x 6')).toBe('abx ');
+    expect(redactor.push('1626364!')).toBe('[REDACTED]!');
+    expect(redactor.flush()).toBe('');
   });
 
   it('passes chunks straight through when there are no secrets', () => {
@@ -51,5 +53,52 @@ describe('createStreamRedactor', () => {
       if (code >= 0xd800 && code <= 0xdbff) expect(index).toBeLessThan(first.length - 1);
     }
     expect(first + redactor.flush()).toBe('x😀yz');
+  });
+});
+
+describe('createStreamRedactor with folded forms', () => {
+  const escaped = [...secret].map((character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`).join('');
+  const forms = {
+    spaced: [...secret].join(' \n'),
+    'upper case': secret.toUpperCase(),
+    'JSON escapes': escaped,
+    'escaped twice': escaped.replaceAll('\\', '\\\\'),
+    'partly escaped and spaced': `${secret.slice(0, 4)}\\u00${secret.charCodeAt(4).toString(16)} ${secret.slice(5).toUpperCase()}`,
+    '\\n between characters': [...secret].join('\\n'),
+  };
+
+  for (const [name, form] of Object.entries(forms)) {
+    it(`redacts the secret ${name}, split into two or three chunks at every position`, () => {
+      const text = `<${form}> tail`;
+      for (let first = 0; first <= text.length; first++) {
+        for (const second of [first, Math.min(text.length, first + 2), Math.min(text.length, first + 7)]) {
+          // Emitted text is never taken back, so the joined output equalling the redacted text means no
+          // chunk ever showed a part of the secret.
+          expect(pushAll([text.slice(0, first), text.slice(first, second), text.slice(second)]).joined).toBe('<[REDACTED]> tail');
+        }
+      }
+      expect(pushAll([...text]).joined).toBe('<[REDACTED]> tail');
+    });
+  }
+
+  it('holds an escape split between chunks until it is complete, then lets plain text go', () => {
+    const redactor = createStreamRedactor([secret]);
+    expect(redactor.push('path C:\\')).toBe('path C:');
+    expect(redactor.push('u00')).toBe('');
+    expect(redactor.push('zz ok')).toBe('\\u00zz ok');
+    expect(redactor.flush()).toBe('');
+  });
+
+  it('bounds what it holds: a prefix followed by endless whitespace is emitted redacted, and so is the rest', () => {
+    const redactor = createStreamRedactor([secret]);
+    const outputs = [redactor.push(`start ${secret.slice(0, 6)}`)];
+    for (let index = 0; index < 20; index++) outputs.push(redactor.push(' '.repeat(8_192)));
+    const heldBack = outputs.join('');
+    expect(heldBack.startsWith('start [REDACTED]')).toBe(true);
+    outputs.push(redactor.push(`${secret.slice(6)} end`), redactor.flush());
+    const joined = outputs.join('');
+    expect(joined).not.toContain(secret.slice(0, 6));
+    expect(joined).not.toContain(secret.slice(6));
+    expect(joined.endsWith('[REDACTED] end')).toBe(true);
   });
 });

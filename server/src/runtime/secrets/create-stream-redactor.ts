@@ -1,4 +1,13 @@
-import { REDACTED, secretPattern, secretVariants } from './create-redactor.ts';
+import { SecretSearch } from './find-secret-spans.ts';
+import { buildSecretMatchers, REDACTED, type SecretMatchers } from './secret-forms.ts';
+import { addSpan, type Span } from './secret-scanner.ts';
+
+/**
+ * Most text held back at once. Whitespace and escapes between a secret's characters have no bound, so a
+ * tail that could still become a secret may grow; past this it is emitted as `[REDACTED]` (and the rest
+ * of the secret, if it comes, is redacted too), keeping memory bounded.
+ */
+export const MAX_HELD_CHARACTERS = 65_536;
 
 /** Redacts a stream of text chunks, catching secrets split across chunk boundaries. */
 export interface StreamRedactor {
@@ -12,36 +21,68 @@ function isHighSurrogate(code: number): boolean {
   return code >= 0xd800 && code <= 0xdbff;
 }
 
-/** Creates a stream redactor that holds back (longest secret form − 1) characters between chunks. */
-export function createStreamRedactor(secretValues: string[]): StreamRedactor {
-  const variants = secretVariants(secretValues);
-  const pattern = secretPattern(variants);
-  const holdBack = Math.max(0, (variants[0]?.length ?? 0) - 1);
-  let pending = '';
+/**
+ * A stream redactor over prepared matchers. The matchers keep their state between chunks, so each chunk
+ * is scanned once; only a tail that may still begin a secret form (in any of its folded forms) is held.
+ */
+export function createStreamRedactorFor(matchers: SecretMatchers): StreamRedactor {
+  if (matchers.folded.empty && matchers.exact.empty) return { push: (chunk) => chunk, flush: () => '' };
+  const search = new SecretSearch(matchers);
+  /** Text not yet emitted; it begins at original offset `emitted`. */
+  let held = '';
+  let emitted = 0;
+  let spans: Span[] = [];
+
+  const emitUpTo = (limit: number): string => {
+    search.takeSpans(spans);
+    let output = '';
+    let position = emitted;
+    const later: Span[] = [];
+    for (const span of spans) {
+      // A span may start inside text already emitted as [REDACTED]: only its rest is left to hide.
+      const start = Math.max(span.start, position);
+      if (span.end <= start) continue;
+      if (start >= limit) {
+        later.push({ start, end: span.end });
+        continue;
+      }
+      output += held.slice(position - emitted, start - emitted) + REDACTED;
+      position = span.end;
+    }
+    if (position < limit) {
+      output += held.slice(position - emitted, limit - emitted);
+      position = limit;
+    }
+    spans = later;
+    held = held.slice(position - emitted);
+    emitted = position;
+    return output;
+  };
+
+  const end = () => emitted + held.length;
+
   return {
     push(chunk) {
-      if (!pattern) return chunk;
-      const text = pending + chunk;
-      let cut = Math.max(0, text.length - holdBack);
-      // Never split a surrogate pair between what is emitted and what is held.
-      if (cut > 0 && cut < text.length && isHighSurrogate(text.charCodeAt(cut - 1))) cut--;
-      let output = '';
-      let last = 0;
-      pattern.lastIndex = 0;
-      // A match starting before the cut lies wholly inside `text`, since no form is longer than holdBack + 1.
-      for (let match = pattern.exec(text); match && match.index < cut; match = pattern.exec(text)) {
-        output += text.slice(last, match.index) + REDACTED;
-        last = match.index + match[0].length;
+      held += chunk;
+      search.feed(chunk);
+      let limit = Math.max(emitted, Math.min(search.settledOffset, end()));
+      if (end() - limit > MAX_HELD_CHARACTERS) {
+        search.takeSpans(spans);
+        addSpan(spans, { start: limit, end: end() });
+        limit = end();
       }
-      const emitEnd = Math.max(cut, last);
-      output += text.slice(last, emitEnd);
-      pending = text.slice(emitEnd);
-      return output;
+      // Never split a surrogate pair between what is emitted and what is held.
+      if (limit > emitted && isHighSurrogate(held.charCodeAt(limit - 1 - emitted))) limit--;
+      return emitUpTo(limit);
     },
     flush() {
-      const rest = pending;
-      pending = '';
-      return pattern ? rest.replace(pattern, REDACTED) : rest;
+      search.finish();
+      return emitUpTo(end());
     },
   };
+}
+
+/** Creates a stream redactor for a set of secret values (values shorter than 4 characters are ignored). */
+export function createStreamRedactor(secretValues: string[]): StreamRedactor {
+  return createStreamRedactorFor(buildSecretMatchers(secretValues));
 }

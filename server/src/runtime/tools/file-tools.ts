@@ -67,8 +67,11 @@ export const readFileTool: ToolDefinition<{ path: string }> = {
           const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
           const bytes = buffer.subarray(0, bytesRead);
           if (bytes.includes(0)) return { status: 'success' as const, output: `"${requested}" is a binary file of ${stat.size} bytes.` };
-          const more = stat.size > MAX_READ_BYTES ? `\n[… truncated: showing ${MAX_READ_BYTES} of ${stat.size} bytes]` : '';
-          return { status: 'success' as const, output: bytes.toString('utf8') + more };
+          const cut = stat.size > MAX_READ_BYTES;
+          const more = cut ? `\n[… truncated: showing ${MAX_READ_BYTES} of ${stat.size} bytes]` : '';
+          const text = bytes.toString('utf8');
+          // A secret straddling the cut would leave its prefix at the end of the text shown.
+          return { status: 'success' as const, output: (cut && context.redactor ? context.redactor.redactCut(text) : text) + more };
         } finally {
           await handle.close();
         }

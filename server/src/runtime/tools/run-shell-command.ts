@@ -42,7 +42,10 @@ export function runShellCommandTool(sandbox: Sandbox): ToolDefinition<RunShellCo
         signal: context.signal,
       });
       const failed = result.exitCode !== 0 || result.limit !== undefined;
-      return { status: failed ? 'error' : 'success', output: formatShellResult(result, context.limits.maxOutputBytes) };
+      // Redacted while the streams are still apart: a secret printed half to each, or cut by the cap, is
+      // hidden here; in the formatted text the halves are separated and the cut is followed by more text.
+      const streams = context.redactor ? context.redactor.redactStreams(result.stdout, result.stderr, result.truncated) : result;
+      return { status: failed ? 'error' : 'success', output: formatShellResult({ ...result, ...streams }, context.limits.maxOutputBytes) };
     },
   };
 }

@@ -1,6 +1,17 @@
 import type { z } from 'zod';
 import type { SandboxLimits } from '../sandbox/sandbox-limits.ts';
 
+/**
+ * Redaction a tool applies where it still knows how its output was made (two streams, a cap). The agent
+ * redacts every tool's final text as well; this catches what that text alone no longer shows.
+ */
+export interface OutputRedactor {
+  /** A command's stdout and stderr: a secret split between them, or cut by the cap, is hidden. */
+  redactStreams(stdout: string, stderr: string, cut: boolean): { stdout: string; stderr: string };
+  /** Text whose end was cut off: a tail that begins a secret is hidden too. */
+  redactCut(text: string): string;
+}
+
 /** What a tool gets to work with: its task's workspace, env (secrets included) and the abort signal. */
 export interface ToolContext {
   taskId: string;
@@ -10,6 +21,8 @@ export interface ToolContext {
   env: Record<string, string>;
   limits: SandboxLimits;
   signal: AbortSignal;
+  /** The task's secret redactor (absent when the task has no secrets to hide). */
+  redactor?: OutputRedactor;
 }
 
 /** A built-in tool. `execute` returns the text the model sees; it throws `ToolError` for a clear refusal. */
