@@ -1,6 +1,6 @@
 import type { Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FakeModel, messageText, startFakeModel } from '../support/fake-model.ts';
+import { createGate, type FakeModel, messageText, startFakeModel } from '../support/fake-model.ts';
 import { startWidgetHarness, type WidgetHarness } from './widget-harness.ts';
 
 let fake: FakeModel;
@@ -47,9 +47,13 @@ describe('widget with a fast model (Chromium, real server, fake OpenAI-compatibl
 
   it('shows the retry and drops the failed attempt\'s partial text when the model stream is cut', async () => {
     // First attempt: two chunks, then the connection drops; the retried attempt streams the whole answer.
-    fake.scenario('[cut]', (_request, index) =>
-      index === 0 ? { text: ['Half of a ', 'first try ', 'that never ends'], cutAfter: 2 } : { text: ['The answer, ', 'complete.'] },
-    );
+    // The first attempt waits until the widget's stream is open, so the retry reaches it live, not folded into history.
+    const streamOpen = createGate();
+    fake.scenario('[cut]', async (_request, index) => {
+      if (index > 0) return { text: ['The answer, ', 'complete.'] };
+      await streamOpen.promise;
+      return { text: ['Half of a ', 'first try ', 'that never ends'], cutAfter: 2 };
+    });
     const widget = await harness.openPage({});
     await widget.open();
     await widget.page.evaluate(() => {
@@ -62,7 +66,10 @@ describe('widget with a fast model (Chromium, real server, fake OpenAI-compatibl
         if (bubble?.textContent) seen.texts.push(bubble.textContent);
       }).observe(shadow, { subtree: true, childList: true, characterData: true });
     });
+    const stream = widget.page.waitForResponse((response) => response.url().endsWith('/stream'));
     await widget.send('[cut] tell me');
+    await stream;
+    streamOpen.open();
     await widget.assistantBubbles.getByText('The answer, complete.').waitFor({ timeout: 15_000 });
     await widget.waitForIdle();
     const seen = await widget.page.evaluate(() => (window as unknown as { __retry: { retry: boolean; texts: string[] } }).__retry);

@@ -1,12 +1,11 @@
 import type { ApprovalOutcome, Artifact, TaskListItem } from '@concierge/shared';
-import { isTerminalStatus } from '@concierge/shared';
 import { batch, signal } from '@preact/signals';
 import type { ApiClient } from '../api/api-client.ts';
 import { ApiError } from '../api/api-error.ts';
-import { openTaskStream, type StreamEndReason } from '../api/task-stream.ts';
 import { NoTokenError } from '../api/token-manager.ts';
 import type { Translate } from '../i18n/translate.ts';
 import { createApprovalDecisions } from './approval-decisions.ts';
+import { createConversationConnection } from './conversation-connection.ts';
 import { type ChatMessage, isActivePhase } from './conversation-reducer.ts';
 import { createConversationStore } from './conversation-store.ts';
 import { checkFiles } from './file-limits.ts';
@@ -14,9 +13,6 @@ import { toAnnouncement } from './to-announcement.ts';
 import { toErrorText } from './to-error-text.ts';
 import type { WidgetStorage } from './widget-storage.ts';
 
-/** How often to look again when a new task has not started streaming yet. */
-const PENDING_POLL_MS = 700;
-const MAX_PENDING_POLLS = 40;
 
 export interface ChatModelOptions {
   api: ApiClient;
@@ -53,15 +49,10 @@ export function createChatModel(options: ChatModelOptions) {
   const notice = signal<string | null>(null);
   const downloads = signal<Artifact[]>([]);
   const unavailable = signal(false);
-  const reconnecting = signal(false);
   const draft = signal('');
   const attachments = signal<File[]>([]);
 
-  let stream: ReturnType<typeof openTaskStream> | null = null;
-  let pollTimer: ReturnType<typeof setTimeout> | undefined;
-  let polls = 0;
   let localCount = 0;
-  let disposed = false;
 
   const showError = (error: unknown, key: 'sendFailed' | 'actionFailed' | 'downloadFailed' = 'actionFailed') => {
     if (error instanceof NoTokenError) {
@@ -76,6 +67,19 @@ export function createChatModel(options: ChatModelOptions) {
     storage.setTaskId(id);
   };
 
+  const connection = createConversationConnection({
+    api,
+    store,
+    taskId,
+    toErrorText: (error) => toErrorText(error, t),
+    onGone: () => newConversation(),
+    onUnavailable: () => {
+      unavailable.value = true;
+    },
+    onError: (error) => showError(error),
+    onSettled: () => void refreshDownloads(),
+  });
+
   const refreshDownloads = async () => {
     const id = taskId.peek();
     if (!id) return;
@@ -87,78 +91,8 @@ export function createChatModel(options: ChatModelOptions) {
     }
   };
 
-  const onStreamEnd = async (id: string, reason: StreamEndReason, error?: unknown) => {
-    reconnecting.value = false;
-    flush();
-    if (disposed || taskId.peek() !== id) return;
-    if (reason === 'terminal') {
-      void refreshDownloads();
-      return;
-    }
-    if (reason === 'error') {
-      if (error instanceof ApiError && error.code === 'NOT_FOUND') {
-        // The remembered conversation is gone (or belongs to another visitor): start afresh.
-        newConversation();
-        return;
-      }
-      if (error instanceof NoTokenError || (error instanceof ApiError && error.status === 401)) {
-        unavailable.value = true;
-        return;
-      }
-      dispatch({ type: 'phase', phase: 'failed', error: { message: toErrorText(error, t), code: 'STREAM' } }, true);
-      return;
-    }
-    // History only: either the task is idle, or a task we just started has not begun yet.
-    try {
-      const task = await api.getTask(id);
-      if (disposed || taskId.peek() !== id) return;
-      if (!isTerminalStatus(task.status) && isActivePhase(store.current().phase) && polls < MAX_PENDING_POLLS) {
-        polls += 1;
-        pollTimer = setTimeout(() => connect(store.current().lastSeq > 0), PENDING_POLL_MS);
-        return;
-      }
-      if (task.status === 'failed' && store.current().phase !== 'failed') {
-        dispatch({ type: 'phase', phase: 'failed', error: { message: task.error ?? '', code: 'TASK_FAILED' } }, true);
-      } else if (task.status === 'cancelled' && store.current().phase !== 'cancelled') {
-        dispatch({ type: 'phase', phase: 'cancelled' }, true);
-      } else if (isActivePhase(store.current().phase) && isTerminalStatus(task.status)) {
-        dispatch({ type: 'phase', phase: 'completed' }, true);
-      }
-    } catch (caught) {
-      showError(caught);
-    }
-    void refreshDownloads();
-  };
-
-  /** (Re)opens the current task's stream; resume sends Last-Event-ID so nothing is replayed twice. */
-  function connect(resume: boolean) {
-    clearTimeout(pollTimer);
-    stream?.close();
-    const id = taskId.peek();
-    if (!id || disposed) return;
-    stream = openTaskStream({
-      taskId: id,
-      authorisedFetch: api.authorisedFetch,
-      lastEventId: resume ? store.current().lastSeq : 0,
-      onConnect: (resumed) => {
-        reconnecting.value = false;
-        dispatch({ type: 'connect', resumed });
-      },
-      onEvent: (event) => {
-        if (event.event !== 'history_message') polls = 0;
-        dispatch({ type: 'event', event });
-      },
-      onEnd: (reason, error) => void onStreamEnd(id, reason, error),
-      onRetry: () => {
-        reconnecting.value = true;
-      },
-    });
-  }
-
   function newConversation() {
-    stream?.close();
-    stream = null;
-    clearTimeout(pollTimer);
+    connection.close();
     batch(() => {
       setTaskId(null);
       downloads.value = [];
@@ -172,7 +106,7 @@ export function createChatModel(options: ChatModelOptions) {
     newConversation();
     setTaskId(id);
     dispatch({ type: 'phase', phase: 'loading' }, true);
-    connect(false);
+    connection.connect(false);
   };
 
   const send = async (): Promise<void> => {
@@ -187,8 +121,6 @@ export function createChatModel(options: ChatModelOptions) {
       content: message,
       createdAt: new Date().toISOString(),
       ...(files.length ? { attachedFiles: files.map((file) => ({ name: file.name, path: `uploads/${file.name}` })) } : {}),
-      thoughts: [],
-      toolCalls: [],
       streaming: false,
       local: true,
     };
@@ -198,16 +130,16 @@ export function createChatModel(options: ChatModelOptions) {
       attachments.value = [];
       dispatch({ type: 'send', message: local }, true);
     });
-    polls = 0;
+    connection.resetPolls();
     try {
       const id = taskId.peek();
       if (id) {
         await api.followUp(id, message, files);
-        connect(store.current().lastSeq > 0);
+        connection.resume();
       } else {
         const created = await api.createTask(message, files);
         setTaskId(created.id);
-        connect(false);
+        connection.connect(false);
       }
     } catch (error) {
       if (error instanceof ApiError && error.code === 'TASK_BUSY') {
@@ -217,7 +149,7 @@ export function createChatModel(options: ChatModelOptions) {
           draft.value = text;
           attachments.value = files;
         });
-        connect(store.current().lastSeq > 0);
+        connection.resume();
         return;
       }
       batch(() => {
@@ -292,7 +224,7 @@ export function createChatModel(options: ChatModelOptions) {
     notice.value = null;
     if (taskId.peek()) {
       dispatch({ type: 'phase', phase: 'loading' }, true);
-      connect(false);
+      connection.connect(false);
     }
   };
 
@@ -300,14 +232,12 @@ export function createChatModel(options: ChatModelOptions) {
   const start = () => {
     if (taskId.peek()) {
       dispatch({ type: 'phase', phase: 'loading' }, true);
-      connect(false);
+      connection.connect(false);
     }
   };
 
   const dispose = () => {
-    disposed = true;
-    stream?.close();
-    clearTimeout(pollTimer);
+    connection.dispose();
     store.dispose();
   };
 
@@ -323,7 +253,7 @@ export function createChatModel(options: ChatModelOptions) {
     decisions: approvals.current,
     downloads,
     unavailable,
-    reconnecting,
+    reconnecting: connection.reconnecting,
     draft,
     attachments,
     t,
