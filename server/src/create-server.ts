@@ -119,7 +119,7 @@ export async function createServer(config: Config, logger: Logger): Promise<Conc
     maxRetries: config.modelMaxRetries,
     retryDelayMs: config.modelRetryDelayMs,
   });
-  const tasks = createTasksService({ tasks: tasksRepository, projects, events, runner, logger });
+  const tasks = createTasksService({ tasks: tasksRepository, projects, events, runner, logger, keyMaterial: identity.keyMaterial });
 
   const app = createApp({
     logger,

@@ -148,3 +148,33 @@ describe('a secret printed in folded forms', () => {
     }
   });
 });
+
+describe('file names made from a secret', () => {
+  it('stay redacted in the artifact listing after a restart, when the secret is gone from memory', async () => {
+    const marker = newMarker('secret-names');
+    const command = 'touch "downloads/report-$S.txt" "downloads/$(printf %s "$S" | tr a-z A-Z).csv" downloads/plain.txt';
+    fake.scenario(marker, (request) =>
+      request.messages.some((message) => message.role === 'tool') ? { text: 'Files made.' } : { toolCalls: [{ name: 'run_shell_command', args: { command } }] },
+    );
+    const created = await api.call('POST', '/tasks', { message: `Make files ${marker}`, secrets: { S: CANARY } });
+    expect(created.status).toBe(200);
+    const taskId = created.body.data.id as string;
+    expect((await api.waitForStatus(taskId, ['completed', 'failed'], 30_000)).status).toBe('completed');
+    const expected = ['downloads/[REDACTED].csv', 'downloads/plain.txt', 'downloads/report-[REDACTED].txt'];
+    const listed = async () => {
+      const answer = await api.call('GET', `/tasks/${taskId}/artifacts`);
+      expect(answer.status).toBe(200);
+      expect(canaryPiecesIn(JSON.stringify(answer.body))).toEqual([]);
+      return (answer.body.data.files as Array<{ path: string }>).map((file) => file.path).sort();
+    };
+    expect(await listed()).toEqual(expected);
+
+    await server.restart();
+    // The task's secrets lived in memory only: after the restart only the stored fingerprints know them.
+    expect(await listed()).toEqual(expected);
+    const database = (await fs.readFile(path.join(dataDir, 'concierge.db'))).toString('latin1');
+    expect(canaryPiecesIn(database)).toEqual([]);
+    // The files really carry the secret in the task's own workspace.
+    expect((await fs.readdir(path.join(dataDir, 'workspaces', taskId, 'downloads'))).sort()).toEqual([`${CANARY.toUpperCase()}.csv`, 'plain.txt', `report-${CANARY}.txt`]);
+  });
+});

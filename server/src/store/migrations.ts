@@ -86,6 +86,12 @@ const migrations: Record<string, Migration> = {
       await sql`select 1`.execute(db);
     },
   },
+  '0002_task_secret_fingerprints': {
+    async up(db: Kysely<unknown>) {
+      // Keyed fingerprints of the task's secrets (runtime/secrets/secret-fingerprints.ts), never the values.
+      await db.schema.alterTable('tasks').addColumn('secret_fingerprints', 'text').execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -63,6 +63,8 @@ export interface TasksTable {
   auto_execute: number;
   env: string | null;
   has_secrets: number;
+  /** JSON of keyed fingerprints of the task's secrets, so listings can hide names made from them later. */
+  secret_fingerprints: string | null;
   error: string | null;
   created_at: string;
   started_at: string | null;

@@ -16,6 +16,7 @@ import type { TaskEventLog } from '../../events/task-event-log.ts';
 import type { Logger } from '../../logging/logger.ts';
 import { awaitingApproval, createAgentState } from '../../runtime/agent/agent-state.ts';
 import { createRedactor } from '../../runtime/secrets/create-redactor.ts';
+import { createFingerprintRedactor, fingerprintSecrets } from '../../runtime/secrets/secret-fingerprints.ts';
 import { DEFAULT_SANDBOX_LIMITS, toSandboxLimits, toWorkspaceBudget } from '../../runtime/sandbox/sandbox-limits.ts';
 import { parseAgentState, type TaskRunner } from '../../runtime/task-runner.ts';
 import { openWorkspace, withWorkspace } from '../../runtime/workspace/open-workspace.ts';
@@ -95,8 +96,11 @@ export function createTasksService(deps: {
   events: TaskEventLog;
   runner: TaskRunner;
   logger: Logger;
+  /** Keys the stored fingerprints of task secrets (the server's JWT secrets); without it none are stored. */
+  keyMaterial?: readonly string[];
 }) {
   const { tasks, events, runner, logger } = deps;
+  const keyMaterial = deps.keyMaterial ?? [];
   // Serialises state changes per task (approve, cancel, follow-up racing each other).
   const locks = new Map<string, Promise<unknown>>();
   const withLock = <T>(taskId: string, work: () => Promise<T>): Promise<T> => {
@@ -159,6 +163,7 @@ export function createTasksService(deps: {
           auto_execute: (input.autoExecute ?? project?.config.autoExecute ?? true) ? 1 : 0,
           env: input.env ? JSON.stringify(input.env) : null,
           has_secrets: hasSecrets ? 1 : 0,
+          secret_fingerprints: hasSecrets ? fingerprintSecrets(keyMaterial, Object.values(input.secrets ?? {})) : null,
           error: null,
           created_at: now,
           started_at: null,
@@ -307,8 +312,11 @@ export function createTasksService(deps: {
 
     async listArtifacts(principal: Principal, id: string): Promise<Artifact[]> {
       const row = await findTask(principal, id);
-      // A command can name a file after a secret (`touch "$TOKEN.txt"`); listings show it redacted.
-      const { redact } = createRedactor(await runner.secretValues(row));
+      // A command can name a file after a secret (`touch "$TOKEN.txt"`); listings show it redacted, also
+      // once the secret is gone from memory (restart, TTL), through the task's stored fingerprints.
+      const byValue = createRedactor(await runner.secretValues(row)).redact;
+      const byFingerprint = createFingerprintRedactor(keyMaterial, row.secret_fingerprints);
+      const redact = (text: string) => byFingerprint(byValue(text));
       const files: Artifact[] = [];
       await withWorkspace(runner.workspaceDir(id), (workspace) =>
         walkWorkspace(workspace, ({ path: relative, name, stat }) => {

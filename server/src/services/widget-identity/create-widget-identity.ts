@@ -26,6 +26,8 @@ import { enforceWidgetConcurrency, resolveWidgetRateLimits } from './widget-rate
 
 /** Everything the widget identity feature plugs into the server. */
 export interface WidgetIdentity {
+  /** The server's key material (JWT secrets, current first), also keying secret fingerprints; empty when none is configured. */
+  keyMaterial: readonly string[];
   widgetAuth: WidgetTokenAuth | undefined;
   publicRouters: Router[];
   beforeRoutes: Middleware[];
@@ -57,6 +59,7 @@ export async function createWidgetIdentity(deps: { db: Kysely<Database>; project
   const tokens = createWidgetTokenService({ apps, contexts, keys, projects, limiter, logger });
 
   return {
+    keyMaterial: serverSecrets?.secrets ?? [],
     widgetAuth: createWidgetTokenAuth({ keys, apps }),
     publicRouters: [createAuthRouter({ tokens })],
     beforeRoutes: [cors(originPolicy)],

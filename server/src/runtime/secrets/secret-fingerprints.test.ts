@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { createFingerprintRedactor, fingerprintSecrets } from './secret-fingerprints.ts';
+
+const KEY = 'k'.repeat(40);
+const secret = 'tok-4f9a2c71be';
+
+describe('secret fingerprints', () => {
+  it('hide a file name made from the secret, in any case or as hex or base64url, without storing it', () => {
+    const stored = fingerprintSecrets([KEY], [secret, 'ab']);
+    expect(stored).not.toBeNull();
+    expect(stored).not.toContain(secret);
+    expect(stored).not.toContain(Buffer.from(secret).toString('hex'));
+    const redact = createFingerprintRedactor([KEY], stored);
+    expect(redact(`downloads/report-${secret}.txt`)).toBe('downloads/report-[REDACTED].txt');
+    expect(redact(`${secret.toUpperCase()}.csv`)).toBe('[REDACTED].csv');
+    expect(redact(`${Buffer.from(secret).toString('hex')}`)).toBe('[REDACTED]');
+    expect(redact(`${Buffer.from(secret).toString('base64url')}.bin`)).toBe('[REDACTED].bin');
+    expect(redact('downloads/plain-name.txt')).toBe('downloads/plain-name.txt');
+    // Only whole forms: a prefix of the secret is not in the fingerprints.
+    expect(redact(`${secret.slice(0, 8)}.txt`)).toBe(`${secret.slice(0, 8)}.txt`);
+  });
+
+  it('match under an older key still listed after rotation, and not under another key', () => {
+    const stored = fingerprintSecrets([KEY], [secret]);
+    expect(createFingerprintRedactor(['n'.repeat(40), KEY], stored)(`x${secret}`)).toBe('x[REDACTED]');
+    expect(createFingerprintRedactor(['n'.repeat(40)], stored)(`x${secret}`)).toBe(`x${secret}`);
+  });
+
+  it('store nothing without key material or secrets, and ignore a damaged column', () => {
+    expect(fingerprintSecrets([], [secret])).toBeNull();
+    expect(fingerprintSecrets([KEY], ['abc'])).toBeNull();
+    expect(createFingerprintRedactor([KEY], 'not json')('name')).toBe('name');
+  });
+});
