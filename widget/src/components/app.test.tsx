@@ -150,6 +150,20 @@ describe('App composer', () => {
     expect(host.textContent).toContain('You always allow this.');
   });
 
+  it('marks a call that a stop closed as stopped, not denied', async () => {
+    const { host, send, pushEvents } = setup();
+    await send('Run ls');
+    await pushEvents(
+      { event: 'history_done', data: { messageCount: 1, isStreaming: true } },
+      { event: 'tool_call', data: { callId: 'c1', toolName: 'run_shell_command', status: 'awaiting_approval', args: { command: 'ls' } }, seq: 1 },
+      { event: 'status', data: { status: 'cancelled' }, seq: 2 },
+    );
+    expect(host.querySelector('.cc-badge')!.textContent).toBe('Stopped');
+    expect(host.querySelector('fieldset')).toBeNull();
+    expect(host.textContent).not.toContain('Denied');
+    expect(host.querySelector('.cc-interrupted')!.textContent).toBe('This reply was stopped.');
+  });
+
   it('closes on Escape', async () => {
     const { host, onClose } = setup();
     await act(() => {

@@ -1,4 +1,4 @@
-import type { ApprovalOutcome, ToolCall } from '@concierge/shared';
+import { type ApprovalOutcome, CANCELLED_TURN_MESSAGE, type ToolCall } from '@concierge/shared';
 import type { Translate } from '../i18n/translate.ts';
 import { toToolAction } from '../models/to-tool-action.ts';
 import { ScrollablePre } from './scrollable-pre.tsx';
@@ -20,14 +20,16 @@ const CHOICES = [
 /** A tool call in words (what it does, its command or path as code), its status and result; an approval card while it waits. */
 export function ToolCallCard({ call, decision, t, onApprove }: ToolCallCardProps) {
   const waiting = call.status === 'awaiting_approval' && !decision;
+  // Closed by a stop (the shared fold's note), not denied or broken: say so.
+  const stopped = call.output === CANCELLED_TURN_MESSAGE && (call.status === 'rejected' || call.status === 'error');
   const action = toToolAction(call, t);
-  const output = call.output !== undefined && call.output !== '' ? call.output : null;
+  const output = call.output !== undefined && call.output !== '' && call.output !== CANCELLED_TURN_MESSAGE ? call.output : null;
   const details = action.details && <ScrollablePre>{action.details}</ScrollablePre>;
   return (
     <div class={`cc-tool cc-tool-${call.status}`} data-tool={call.toolName}>
       <div class="cc-tool-head">
         <span class="cc-tool-title">{action.title}</span>
-        <span class="cc-badge">{t(`toolStatus_${call.status}`)}</span>
+        <span class="cc-badge">{stopped ? t('toolStopped') : t(`toolStatus_${call.status}`)}</span>
       </div>
       {action.subject && <code class="cc-tool-subject">{action.subject}</code>}
       {waiting ? (
@@ -63,7 +65,7 @@ export function ToolCallCard({ call, decision, t, onApprove }: ToolCallCardProps
       )}
       {decision ? (
         <p class="cc-decision">{t(`chosen_${decision}`)}</p>
-      ) : call.status === 'rejected' ? (
+      ) : call.status === 'rejected' && !stopped ? (
         <p class="cc-decision">{t('denied')}</p>
       ) : null}
     </div>

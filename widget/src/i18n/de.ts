@@ -26,6 +26,7 @@ export const de: typeof en = {
   toolStatus_success: 'Fertig',
   toolStatus_error: 'Fehlgeschlagen',
   toolStatus_rejected: 'Abgelehnt',
+  toolStopped: 'Gestoppt',
   toolRunCommand: 'Einen Befehl ausführen',
   toolReadFile: 'Eine Datei lesen',
   toolListFolder: 'Einen Ordner auflisten',

@@ -24,6 +24,7 @@ export const en = {
   toolStatus_success: 'Done',
   toolStatus_error: 'Failed',
   toolStatus_rejected: 'Denied',
+  toolStopped: 'Stopped',
   toolRunCommand: 'Run a command',
   toolReadFile: 'Read a file',
   toolListFolder: 'List a folder',
