@@ -114,7 +114,7 @@ describe('a secret printed in folded forms', () => {
     const taskId = created.body.data.id as string;
     const live = await api.stream(taskId, { timeoutMs: 60_000 });
     const replayed = await replayEvents(api, taskId);
-    const run = { taskId, marker, events: [...live, ...replayed], results: replayed.filter((event) => event.event === 'tool_result').map((event) => event.data as ToolResultData) };
+    const run = { taskId, marker, events: [...live, ...replayed], results: live.filter((event) => event.event === 'tool_result').map((event) => event.data as ToolResultData) };
     const finished = await api.call('GET', `/tasks/${taskId}`);
     expect(finished.body.data.status).toBe('completed');
     // The answer streamed in many content events, and was redacted in them, not dropped.

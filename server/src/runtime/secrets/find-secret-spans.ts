@@ -29,7 +29,9 @@ export class SecretSearch {
 
   /** The original offset before which no later match can start. */
   get settledOffset(): number {
-    return Math.min(Number.POSITIVE_INFINITY, ...this.#scanners.map((scanner) => scanner.settledOffset));
+    let settled = Number.POSITIVE_INFINITY;
+    for (const scanner of this.#scanners) settled = Math.min(settled, scanner.settledOffset);
+    return settled;
   }
 
   /** The span to hide when the text is cut where it now ends (a tail that begins a secret form). */

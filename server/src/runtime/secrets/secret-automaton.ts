@@ -8,6 +8,8 @@ export class SecretAutomaton {
   readonly #depth: number[] = [0];
   /** Length of the longest pattern ending at each state, itself or through its failure links (0: none). */
   readonly #matched: number[] = [0];
+  /** The start state's transitions as a table: most steps of ordinary text begin (and end) there. */
+  readonly #fromStart: Int32Array;
   /** Length of the longest pattern. */
   readonly maxLength: number;
 
@@ -33,6 +35,9 @@ export class SecretAutomaton {
       maxLength = Math.max(maxLength, pattern.length);
     }
     this.maxLength = maxLength;
+    // 256 KiB per automaton with patterns; an empty one (no short secrets, say) needs none.
+    this.#fromStart = new Int32Array(maxLength > 0 ? 0x10000 : 0);
+    for (const [code, child] of this.#next[0] ?? []) this.#fromStart[code] = child;
     // Failure links breadth first: a state's link points to the longest proper suffix that is also a prefix.
     const queue: number[] = [...(this.#next[0]?.values() ?? [])];
     for (let head = 0; head < queue.length; head++) {
@@ -53,12 +58,12 @@ export class SecretAutomaton {
   /** The state after reading `code` in `state` (0 is the start). */
   step(state: number, code: number): number {
     let current = state;
-    for (;;) {
+    while (current !== 0) {
       const child = this.#next[current]?.get(code);
       if (child !== undefined) return child;
-      if (current === 0) return 0;
       current = this.#fail[current] as number;
     }
+    return this.#fromStart[code] ?? 0;
   }
 
   /** How many of the last code units read may still begin a pattern. */
