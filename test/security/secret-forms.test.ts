@@ -87,6 +87,8 @@ const STEPS: Array<{ name: string; step: ToolStep }> = [
   { name: '\\n escapes between characters', step: shell(`printf %s "$S" | sed 's/./&\\\\n/g'`) },
   { name: 'straddling the stdout cap', step: shell(`head -c ${MAX_OUTPUT_BYTES - 12} /dev/zero | tr '\\0' x; printf %s "$S"`) },
   { name: 'straddling the stderr cap', step: shell(`{ head -c ${MAX_OUTPUT_BYTES - 20} /dev/zero | tr '\\0' y; printf %s "$S"; } >&2`) },
+  { name: 'URL-encoded', step: shell(`printf %s "$S" | od -An -v -tx1 | tr -s ' \\n' '\\n\\n' | sed '/^$/d; s/^/%/' | tr -d '\\n'`) },
+  { name: 'coloured character by character', step: shell(`printf %s "$S" | sed 's/./\\x1b[1;31m&/g'`) },
 ];
 
 /** The model's answer, typing the secret itself in folded forms, each split across content chunks. */
@@ -128,6 +130,9 @@ describe('a secret printed in folded forms', () => {
     // The cap kept 12 (then 20) characters of the secret: they are hidden with it.
     expect(run.results[9]!.output).toContain(`${'x'.repeat(MAX_OUTPUT_BYTES - 12)}[REDACTED]\n`);
     expect(run.results[10]!.output).toContain(`${'y'.repeat(MAX_OUTPUT_BYTES - 20)}[REDACTED]\n`);
+    // Nothing of the secret is left between the escapes: the whole stretch is one [REDACTED].
+    expect(run.results[11]!.output).toBe('Exit code: 0\n--- stdout ---\n[REDACTED]\n--- stderr ---\n');
+    expect(run.results[12]!.output).toBe('Exit code: 0\n--- stdout ---\n\x1b[1;31m[REDACTED]\n--- stderr ---\n');
 
     const history = await api.call('GET', `/tasks/${run.taskId}/history`);
     expect(history.status).toBe(200);

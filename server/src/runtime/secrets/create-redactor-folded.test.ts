@@ -40,6 +40,14 @@ describe('createRedactor: forms a command can print without really encoding', ()
     expect(createRedactor([multiline]).redact(`key: ${JSON.stringify(multiline)}`)).toBe('key: "[REDACTED]"');
   });
 
+  it('finds URL escapes of some or all characters, and the secret with terminal colour codes between characters', () => {
+    const urlEncoded = [...secret].map((character) => `%${character.charCodeAt(0).toString(16).toUpperCase()}`).join('');
+    expect(redact(`GET /?t=${urlEncoded}&x=1`)).toBe('GET /?t=[REDACTED]&x=1');
+    expect(redact(`t=${secret.replace('-', '%2d')}`)).toBe('t=[REDACTED]');
+    expect(redact(`\x1b[1m${[...secret].join('\x1b[31;1m')}\x1b[0m`)).toBe('\x1b[1m[REDACTED]\x1b[0m');
+    expect(redact('100% done, 50%zz and %')).toBe('100% done, 50%zz and %');
+  });
+
   it('finds the forms combined: spaced, upper-cased and partly escaped at once', () => {
     const mixed = [...unicodeEscape(secret.toUpperCase(), 4)].join('');
     const spaced = mixed.replaceAll('\\u', ' \\u');

@@ -65,6 +65,8 @@ describe('createStreamRedactor with folded forms', () => {
     'escaped twice': escaped.replaceAll('\\', '\\\\'),
     'partly escaped and spaced': `${secret.slice(0, 4)}\\u00${secret.charCodeAt(4).toString(16)} ${secret.slice(5).toUpperCase()}`,
     '\\n between characters': [...secret].join('\\n'),
+    'URL-encoded': [...secret].map((character) => `%${character.charCodeAt(0).toString(16)}`).join(''),
+    'coloured': [...secret].join('\x1b[0;32m'),
   };
 
   for (const [name, form] of Object.entries(forms)) {

@@ -1,8 +1,9 @@
 /**
  * How text is folded before secrets are looked for in it, so that the forms a hostile command can print
  * a secret in without really encoding it still match: letter case is ignored, whitespace and invisible
- * characters between its characters are skipped, and backslash escapes (`\u0073`, `\x73`, `\n`, `\"`)
- * stand for the character they name. The same folding is applied to the secrets themselves.
+ * characters between its characters are skipped, backslash escapes (`\u0073`, `\x73`, `\n`, `\"`) and
+ * URL escapes (`%73`) stand for the character they name, and terminal colour sequences (`ESC[31m`) are
+ * dropped. The same folding is applied to the secrets themselves.
  */
 
 /** Code units that carry nothing visible: whitespace, control characters, zero-width and format marks. */
@@ -37,6 +38,9 @@ export function foldCase(code: number): number {
 /** Escape letters that stand for whitespace or a control character (`\n`, `\t`, …): they fold to nothing. */
 const BLANK_ESCAPES = new Set([...'nrtfvb0'].map((letter) => letter.charCodeAt(0)));
 const BACKSLASH = 0x5c;
+const PERCENT = 0x25;
+const ESCAPE = 0x1b;
+const BRACKET = 0x5b;
 const LETTER_U = 0x75;
 const LETTER_X = 0x78;
 
@@ -57,7 +61,10 @@ export type FoldedSink = (code: number, start: number, end: number) => void;
  */
 export class SecretTextFolder {
   #offset = 0;
-  /** 0: plain text; 1: after a backslash run; 2: reading the hex digits of `\u`/`\x`. */
+  /**
+   * 0: plain text; 1: after a backslash run; 2: reading the hex digits of `\u`/`\x`; 3: reading the two
+   * hex digits after `%`; 4: after ESC; 5: inside a terminal control sequence (`ESC[` … final letter).
+   */
   #mode = 0;
   #escapeStart = 0;
   #letter = 0;
@@ -81,6 +88,7 @@ export class SecretTextFolder {
   /** Ends the text: an escape left open is plain text after all. */
   finish(): void {
     if (this.#mode === 2) this.#replayLiteral();
+    if (this.#mode === 3) this.#replayPercent();
     this.#mode = 0;
   }
 
@@ -90,10 +98,40 @@ export class SecretTextFolder {
 
   #take(code: number, offset: number): void {
     if (this.#mode === 0) {
-      if (code === BACKSLASH) {
-        this.#mode = 1;
+      if (code === BACKSLASH || code === PERCENT || code === ESCAPE) {
+        this.#mode = code === BACKSLASH ? 1 : code === PERCENT ? 3 : 4;
         this.#escapeStart = offset;
+        this.#digits = [];
+        this.#value = 0;
       } else this.#emit(code, offset, offset + 1);
+      return;
+    }
+    if (this.#mode === 3) {
+      const digit = hexValue(code);
+      if (digit < 0) {
+        // `%zz`: a plain percent sign after all.
+        this.#replayPercent();
+        this.#mode = 0;
+        this.#take(code, offset);
+        return;
+      }
+      this.#digits.push(code);
+      this.#value = this.#value * 16 + digit;
+      if (this.#digits.length === 2) {
+        this.#mode = 0;
+        this.#emit(this.#value, this.#escapeStart, offset + 1);
+      }
+      return;
+    }
+    if (this.#mode === 4 || this.#mode === 5) {
+      if (this.#mode === 4 && code === BRACKET) this.#mode = 5;
+      else if (this.#mode === 5 && code >= 0x20 && code <= 0x3f) return;
+      else {
+        // ESC (dropped like any control character) then plain text, or the sequence's final letter.
+        const final = this.#mode === 5 && code >= 0x40 && code <= 0x7e;
+        this.#mode = 0;
+        if (!final) this.#take(code, offset);
+      }
       return;
     }
     if (this.#mode === 1) {
@@ -125,6 +163,11 @@ export class SecretTextFolder {
       this.#mode = 0;
       this.#emit(this.#value, this.#escapeStart, offset + 1);
     }
+  }
+
+  #replayPercent(): void {
+    this.#emit(PERCENT, this.#escapeStart, this.#escapeStart + 1);
+    for (const [index, digit] of this.#digits.entries()) this.#emit(digit, this.#escapeStart + 1 + index, this.#escapeStart + 2 + index);
   }
 
   #replayLiteral(): void {
