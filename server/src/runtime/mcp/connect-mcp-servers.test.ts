@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chownSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -62,6 +62,8 @@ describe('connectMcpServers with stdio servers', () => {
   async function connectProbe(extra: Parameters<typeof stdioMcpProbeServer>[0] = {}) {
     const sandbox = await createSandbox({ mode: 'bwrap' });
     const workspaceDir = mkdtempSync(path.join(tmpdir(), 'mcp-stdio-test-'));
+    // As the server creates workspaces: owned by the sandbox's host user when it drops privileges.
+    if (sandbox.hostUser) chownSync(workspaceDir, sandbox.hostUser.uid, sandbox.hostUser.gid);
     cleanup.push(async () => rmSync(workspaceDir, { recursive: true, force: true }));
     const lines: Record<string, unknown>[] = [];
     const logger = { info: (fields: Record<string, unknown>) => lines.push(fields) };

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chownSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,6 +20,8 @@ describe('runShellCommandTool', () => {
       limits: { ...DEFAULT_SANDBOX_LIMITS, maxOutputBytes: 64 },
       signal: new AbortController().signal,
     };
+    // As the server creates workspaces: owned by the sandbox's host user when it drops privileges.
+    if (sandbox.hostUser) chownSync(context.workspaceDir, sandbox.hostUser.uid, sandbox.hostUser.gid);
   });
 
   afterAll(() => rmSync(context.workspaceDir, { recursive: true, force: true }));
