@@ -147,6 +147,16 @@ describe('placeUploads', () => {
     await expectRefused(placeUploads(workspaceDir, [stage('fake.zip', 'not a zip at all')]), /not a readable ZIP archive/);
   });
 
+  it('counts every archive of one upload against the budget, not each one alone', async () => {
+    // Each inflates to 2 MB, under the 3 MB budget by itself; three of them together do not fit.
+    const zip = await zipBuffer([{ name: 'zeros.bin', data: Buffer.alloc(2 * 1024 * 1024) }]);
+    const budget = { quotaBytes: 3 * 1024 * 1024, maxEntries: 1000 };
+    const error = await placeUploads(workspaceDir, [stage('a.zip', zip), stage('b.zip', zip), stage('c.zip', zip)], { budget }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(UploadError);
+    expect((error as Error).message).toMatch(/b\.zip/);
+    expect(listTree(uploads())).toEqual([]);
+  });
+
   it('gives a second archive of the same name its own folder', async () => {
     const zip = await zipBuffer([{ name: 'a.txt' }]);
     const attached = await placeUploads(workspaceDir, [stage('data.zip', zip), stage('data.zip', zip)]);

@@ -73,26 +73,30 @@ export async function placeUploads(
   const placed: string[] = [];
   const attached: AttachedFile[] = [];
   try {
-    let archiveLimits = limits;
-    if (options.budget) {
-      const plain = files.filter((file) => !isZip(sanitizeFileName(file.name)));
+    // What an archive may still inflate to: re-measured before each one, counting the plain files not yet
+    // placed, so several archives together cannot go past the budget either.
+    const archiveLimitsFor = async (pending: StagedFile[]): Promise<ZipLimits> => {
+      if (!options.budget) return limits;
+      const plain = pending.filter((file) => !isZip(sanitizeFileName(file.name)));
       const free = await checkWorkspaceBudget(workspaceDir, options.budget, {
         bytes: plain.reduce((sum, file) => sum + file.size, 0),
-        entries: files.length,
+        entries: pending.length,
       }).catch((error: unknown) => {
         if (error instanceof WorkspaceAccessError) throw new UploadError(`The files do not fit in the task's workspace. ${error.message}`, 'PAYLOAD_TOO_LARGE', 413);
         throw error;
       });
-      archiveLimits = { maxArchiveBytes: Math.min(limits.maxArchiveBytes, free.bytes), maxArchiveEntries: Math.min(limits.maxArchiveEntries, free.entries) };
-    }
+      return { maxArchiveBytes: Math.min(limits.maxArchiveBytes, free.bytes), maxArchiveEntries: Math.min(limits.maxArchiveEntries, free.entries) };
+    };
+    await archiveLimitsFor(files);
     await withWorkspace(workspaceDir, async (workspace) => {
-      for (const file of files) {
+      for (const [index, file] of files.entries()) {
         const name = sanitizeFileName(file.name);
         const uploads = await workspace.openDirectory([UPLOADS_DIR], UPLOADS_DIR, { create: true });
         const finalName = await freeName(uploads, isZip(name) ? sanitizeFileName(name.slice(0, -4)) : name).finally(() => uploads.close());
         if (isZip(name)) {
           await (await workspace.openDirectory([UPLOADS_DIR, finalName], name, { create: true })).close();
           placed.push(finalName);
+          const archiveLimits = await archiveLimitsFor(files.slice(index + 1));
           for (const relative of await extractZip(file.path, workspace, [UPLOADS_DIR, finalName], name, archiveLimits)) {
             attached.push({ name: path.posix.basename(relative), path: `${UPLOADS_DIR}/${finalName}/${relative}` });
           }
