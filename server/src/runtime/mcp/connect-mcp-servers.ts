@@ -39,6 +39,9 @@ export interface McpConnectOptions {
   logger?: { info(fields: Record<string, unknown>, message: string): void };
 }
 
+/** Where a stdio MCP server starts unless its config says otherwise: read-only, nothing the visitor can plant. */
+export const MCP_DEFAULT_CWD = '/';
+
 function createTransport(serverName: string, config: McpServerConfig, values: Record<string, string>, options: McpConnectOptions): Transport {
   if (config.command) {
     const { sandbox, workspaceDir, limits } = options;
@@ -49,7 +52,9 @@ function createTransport(serverName: string, config: McpServerConfig, values: Re
     const args = (config.args ?? []).map((arg) => resolveTemplates(arg, values));
     const env = resolveTemplateMap(config.env, values);
     return new SandboxedStdioTransport({
-      start: () => sandbox.spawn({ workspaceDir, command, args, env, limits, ...(config.cwd ? { cwd: config.cwd } : {}) }),
+      // Not the workspace by default: the visitor writes there, and `python -m x` or a `.env` loader would
+      // run or read the visitor's files with the owner's secrets in the environment (red team finding).
+      start: () => sandbox.spawn({ workspaceDir, command, args, env, limits, cwd: config.cwd ?? MCP_DEFAULT_CWD }),
       onStderrLine: (line) => options.logger?.info({ server: serverName, stderr: redact(line) }, 'MCP server stderr'),
       onStderrDropped: (count) =>
         options.logger?.info(

@@ -96,8 +96,10 @@ export async function spawnSandboxed(host: SandboxSpawnHost, options: SandboxSpa
       privatePaths: host.privatePaths,
       tmpfsBytes: limits.memoryMb * 1024 * 1024,
     });
-    // bwrap keeps the last --chdir it reads.
-    if (options.cwd) bwrapOptions.push('--chdir', options.cwd);
+    // One --chdir only (bwrap warns on stderr about a second): replace the workspace default.
+    const chdir = bwrapOptions.indexOf('--chdir');
+    if (options.cwd && chdir >= 0) bwrapOptions[chdir + 1] = options.cwd;
+    else if (options.cwd) bwrapOptions.push('--chdir', options.cwd);
     const child = spawn(
       '/bin/sh',
       toLauncherArgs({
