@@ -79,7 +79,7 @@ describe('connectMcpServers with stdio servers', () => {
     return { connection, call, lines };
   }
 
-  it('starts the server inside the sandbox as the sandbox user, in /workspace', async () => {
+  it('starts the server inside the sandbox as the sandbox user, in / (not the visitor-writable workspace)', async () => {
     const { connection, call } = await connectProbe();
     expect(connection.failures).toEqual([]);
     expect(await call('whoami')).toEqual({ status: 'success', output: 'uid=1000 gid=1000 hostname=sandbox cwd=/' });
