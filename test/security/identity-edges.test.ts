@@ -102,7 +102,7 @@ describe('revocation reaches open streams', () => {
       const events = await streaming;
       // Whichever comes first ends it: the stream's own credential check, or the turn stopped for the revoked app.
       expect(events.at(-1)?.event).toBe('error');
-      expect(['INVALID_TOKEN', 'APP_REVOKED']).toContain((events.at(-1)?.data as { code: string }).code);
+      expect(['INVALID_TOKEN', 'APP_REVOKED']).toContain((events.at(-1)?.data as { code?: string } | undefined)?.code);
     } finally {
       release();
     }
