@@ -148,11 +148,12 @@ describe.each(['sqlite', 'postgres'] as const)('Task API in-process on %s', (kin
     const server = await start();
     const client = api(server);
     const id = await client.create({ message: 'fail' });
-    const events = await client.stream(id);
+    // From the first event: the turn may fail before a plain stream connects (then it replays history only).
+    const events = await client.stream(id, {}, { 'Last-Event-ID': '0' });
     expect(events.filter((event) => event.event === 'status').map((event) => (event.data as { status: string }).status)).toContain('retrying');
-    expect(events.at(-1)).toMatchObject({ event: 'error', data: { code: 'MODEL_ERROR' } });
+    expect(events.at(-1)).toMatchObject({ event: 'error', data: { code: 'MODEL_UNAVAILABLE' } });
     const task = await client.call('GET', `/tasks/${id}`);
     expect(task.body.data.status).toBe('failed');
-    expect(task.body.data.error).toMatch(/model request failed/i);
+    expect(task.body.data.error).toMatch(/The AI model is unavailable right now/);
   });
 });
