@@ -162,7 +162,8 @@ describe('GET /api/v1/tasks/{id}/stream', () => {
     ctx.fake.scenario('[stream-fail]', () => ({ error: { status: 503, message: 'overloaded' } }));
     const id = await ctx.api.createTask({ message: 'hello [stream-fail]' });
     const events = await ctx.api.stream(id);
-    expect(events.at(-1)).toMatchObject({ event: 'error', data: { code: 'MODEL_ERROR', message: expect.stringContaining('overloaded') } });
+    // The provider's own words stay in the log; the visitor gets the human message (test/api/model-errors.test.ts).
+    expect(events.at(-1)).toMatchObject({ event: 'error', data: { code: 'MODEL_UNAVAILABLE', message: expect.stringContaining('The AI model is unavailable') } });
   });
 
   it('sends the events in between to a subscriber that connects mid-task', async () => {
