@@ -81,7 +81,9 @@ describe('DELETE /api/v1/tasks/{id}', () => {
     await waitFor('the model request', () => ctx.fake.requestsFor('[cancel-replay]').length > 0);
     await ctx.api.call('DELETE', `/tasks/${id}`);
     const events = await ctx.api.stream(id, { timeoutMs: 5000 });
-    expect(events.at(-1)).toMatchObject({ event: 'history_done', data: { messageCount: 1, isStreaming: false } });
+    // The cancelled turn stays in history as an assistant message that says so.
+    expect(events.at(-2)).toMatchObject({ event: 'history_message', data: { role: 'assistant', interrupted: { reason: 'cancelled' } } });
+    expect(events.at(-1)).toMatchObject({ event: 'history_done', data: { messageCount: 2, isStreaming: false } });
   });
 
   it('answers 409 TASK_NOT_ACTIVE when the task has already finished', async () => {

@@ -80,7 +80,7 @@ describe('POST /api/v1/tasks/{id}/messages', () => {
   it('continues a task with a follow-up when the task failed', async () => {
     ctx.fake.scenario('[follow-failed]', (_request, index) => (index < 3 ? { error: { status: 503, message: 'down' } } : { text: 'Back up.' }));
     const id = await ctx.api.createTask({ message: 'hello [follow-failed]' });
-    expect((await ctx.api.waitForStatus(id, 'failed')).error).toContain('down');
+    expect((await ctx.api.waitForStatus(id, 'failed')).error).toContain('The AI model is unavailable');
     await ctx.api.call('POST', `/tasks/${id}/messages`, { message: 'try again' });
     const task = await ctx.api.waitForStatus(id, 'completed');
     expect(task).toMatchObject({ error: null, output: { content: 'Back up.' } });

@@ -144,6 +144,6 @@ describe('the Sigmic docs Node client', () => {
     const awaiting = first.some((event) => event.eventType === 'history_message' && event.data.toolCalls?.[0]?.status === 'awaiting_approval');
     // Either the stream saw the announcement live, or it was already in the replayed history.
     expect(awaiting || toolStatuses[0] === 'tool_call:awaiting_approval').toBe(true);
-    expect(toolStatuses.slice(-2)).toEqual(['tool_call:executing', 'tool_result:success']);
+    expect(toolStatuses.slice(-2)).toEqual(['tool_call:awaiting_approval', 'tool_result:success']);
   });
 });

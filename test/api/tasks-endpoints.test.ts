@@ -234,7 +234,7 @@ describe('messageCount', () => {
       const history = (await counter.call('GET', `/tasks/${id}/history`)).body.data.messages.length;
       counts[name] = [list.find((task) => task.id === id)!.messageCount, history];
     }
-    expect(counts).toEqual({ failed: [1, 1], completed: [2, 2], cancelled: [2, 2] });
+    expect(counts).toEqual({ failed: [2, 2], completed: [2, 2], cancelled: [2, 2] });
   });
 });
 

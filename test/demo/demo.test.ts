@@ -46,6 +46,8 @@ async function expectFullStop(
 
 beforeAll(async () => {
   temporaryDir = fs.mkdtempSync(path.join(os.tmpdir(), 'concierge-demo-test-'));
+  // As a data dir must be for a root server: traversable by the sandbox's host user (docs/operations.md).
+  fs.chmodSync(temporaryDir, 0o711);
   dataDir = path.join(temporaryDir, 'data');
   const [apiPort, demoPort] = [await findFreePort(), await findFreePort()];
   environment = {

@@ -126,7 +126,10 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
   };
 
   const fail = async (task: TaskRow, message: string, code: string) => {
-    if (await finish(task, 'failed', message)) await events.append(task.id, 'error', { message, code });
+    if (!(await finish(task, 'failed', message))) return;
+    await events.append(task.id, 'error', { message, code });
+    // The failed turn is an assistant message in history (docs/api.md "Failed and cancelled turns").
+    await tasks.update(task.id, { message_count: buildHistory(await events.list(task.id)).messages.length });
   };
 
   const runTurn = async (taskId: string, signal: AbortSignal) => {
@@ -245,7 +248,7 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
       state.steps = 0;
       // messageCount is what history shows: a model that failed at once left no assistant message; a completed turn always has one.
       const { messages } = buildHistory(await events.list(taskId));
-      const answerPending = result.kind === 'completed' && messages.at(-1)?.role !== 'assistant';
+      const answerPending = messages.at(-1)?.role !== 'assistant';
       await tasks.update(taskId, { state: JSON.stringify(state), message_count: messages.length + (answerPending ? 1 : 0) });
       if (result.kind === 'completed') {
         if (await finish(task, 'completed', null)) {
