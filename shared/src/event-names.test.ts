@@ -4,7 +4,7 @@ import { isLiveEventName, isTaskEventName, TASK_EVENT_NAMES } from './event-name
 describe('TASK_EVENT_NAMES', () => {
   it('lists every event of TaskEventMap once', () => {
     expect([...TASK_EVENT_NAMES].sort()).toEqual(
-      ['content', 'done', 'error', 'history_done', 'history_message', 'status', 'thought', 'tool_call', 'tool_result', 'user_message'],
+      ['content', 'done', 'error', 'history_done', 'history_message', 'status', 'thought', 'tool_call', 'tool_decision', 'tool_result', 'user_message'],
     );
   });
 });
@@ -21,8 +21,9 @@ describe('isLiveEventName', () => {
   it('is true for events sent as logged, false for replay-only and log-only ones', () => {
     expect(isLiveEventName('content')).toBe(true);
     expect(isLiveEventName('done')).toBe(true);
-    expect(isLiveEventName('user_message')).toBe(false);
+    expect(isLiveEventName('user_message')).toBe(true);
     expect(isLiveEventName('history_message')).toBe(false);
+    expect(isLiveEventName('tool_decision')).toBe(false);
     expect(isLiveEventName('nope')).toBe(false);
   });
 });

@@ -2,7 +2,8 @@ import type { TaskEventName } from './events.ts';
 
 /**
  * Where each event travels: `replay` only in a stream's history phase, `live` in the log and on the
- * wire, `log` only in the durable log (rebuilt into `history_message` instead of being sent).
+ * wire, `log` only in the durable log. `user_message` is live so a resumed stream carries the follow-up
+ * it missed; a full replay folds it into `history_message` instead.
  * Typed as a record over TaskEventMap, so adding an event without classifying it fails typecheck.
  */
 export const TASK_EVENT_ROLES: { readonly [K in TaskEventName]: 'replay' | 'live' | 'log' } = {
@@ -13,7 +14,8 @@ export const TASK_EVENT_ROLES: { readonly [K in TaskEventName]: 'replay' | 'live
   content: 'live',
   tool_call: 'live',
   tool_result: 'live',
-  user_message: 'log',
+  user_message: 'live',
+  tool_decision: 'log',
   error: 'live',
   done: 'live',
 };

@@ -1,4 +1,4 @@
-import type { Message, Thought, ToolCallStatus } from './task.ts';
+import type { ApprovalOutcome, Message, Thought, ToolCallStatus } from './task.ts';
 import type { TaskErrorCode } from './errors.ts';
 
 /** Payload of each SSE event, keyed by its `event:` name. */
@@ -15,8 +15,10 @@ export interface TaskEventMap {
   content: { text: string; isPartial: boolean };
   tool_call: { callId: string; toolName: string; status: ToolCallStatus; args: Record<string, unknown> };
   tool_result: { callId: string; toolName?: string; status: ToolCallStatus; output: string };
-  /** A user turn recorded in the log: our addition, so replays can rebuild history. Not sent live. */
+  /** A user turn: our addition. Folded into `history_message` on a full replay; sent as is on a resumed stream. */
   user_message: Message;
+  /** The user's answer to an approval: our addition, log only (Sigmic sends no second tool_call; history shows it). */
+  tool_decision: { callId: string; outcome: ApprovalOutcome };
   error: { message: string; code: TaskErrorCode | string };
   done: { finalResponse: string };
 }

@@ -15,7 +15,7 @@ describe('foldTaskEvents', () => {
       logged('content', { text: 'Let me ', isPartial: true }),
       logged('content', { text: 'look.', isPartial: true }),
       logged('tool_call', { callId: 'c1', toolName: 'list_directory', status: 'awaiting_approval', args: { path: '.' } }),
-      logged('tool_call', { callId: 'c1', toolName: 'list_directory', status: 'executing', args: { path: '.' } }),
+      logged('tool_decision', { callId: 'c1', outcome: 'proceed_once' }),
       logged('tool_result', { callId: 'c1', status: 'success', output: 'uploads/' }),
       logged('content', { text: 'Let me look. Done.', isPartial: false }),
       logged('done', { finalResponse: 'Let me look. Done.' }),
@@ -115,5 +115,21 @@ describe('foldTaskEvent', () => {
   it('stamps a live event without createdAt with the clock it is given', () => {
     const messages = foldTaskEvent([], { event: 'thought', data: { subject: 's', description: 'd' } }, () => '2026-02-02T00:00:00.000Z');
     expect(messages[0]).toMatchObject({ id: 'msg-1', role: 'assistant', createdAt: '2026-02-02T00:00:00.000Z' });
+  });
+});
+
+describe('foldTaskEvent tool_decision', () => {
+  it('shows an approved call as executing and a declined one as rejected before their results', () => {
+    const asked = foldTaskEvents([
+      user('x'),
+      logged('tool_call', { callId: 'a', toolName: 'write_file', status: 'awaiting_approval', args: { path: 'p' } }),
+      logged('tool_call', { callId: 'b', toolName: 'read_file', status: 'awaiting_approval', args: { path: 'q' } }),
+    ]);
+    const approved = foldTaskEvent(asked, logged('tool_decision', { callId: 'a', outcome: 'proceed_always' }));
+    const declined = foldTaskEvent(approved, logged('tool_decision', { callId: 'b', outcome: 'cancel' }));
+    expect(declined[1]?.toolCalls).toEqual([
+      { callId: 'a', toolName: 'write_file', status: 'executing', args: { path: 'p' } },
+      { callId: 'b', toolName: 'read_file', status: 'rejected', args: { path: 'q' } },
+    ]);
   });
 });

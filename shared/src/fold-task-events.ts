@@ -73,6 +73,13 @@ export function foldTaskEvent(messages: readonly Message[], event: FoldableEvent
         upsertToolCall(message, callId, (call) => ({ ...call, callId, toolName, status, args: call?.args ?? args })),
       );
     }
+    case 'tool_decision': {
+      // Approved calls run now; a declined one waits for its `rejected` tool_result.
+      const status = event.data.outcome === 'cancel' ? 'rejected' : 'executing';
+      return updateAssistant(messages, at(), (message) =>
+        upsertToolCall(message, event.data.callId, (call) => ({ callId: event.data.callId, toolName: '', args: {}, ...call, status })),
+      );
+    }
     case 'tool_result': {
       const { callId, status, output } = event.data;
       return updateAssistant(messages, at(), (message) =>

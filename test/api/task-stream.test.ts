@@ -34,13 +34,17 @@ describe('GET /api/v1/tasks/{id}/stream', () => {
     await ctx.api.waitForStatus(id, 'completed');
     const events = await ctx.api.stream(id);
     expect(events).toEqual([
-      { event: 'history_message', data: { id: 'msg-1', role: 'user', content: 'what is 2+2 [replay]', createdAt: expect.any(String) } },
+      { event: 'history_message', data: { id: 'msg-1', role: 'user', content: 'what is 2+2 [replay]', createdAt: expect.any(String) }, id: expect.stringMatching(/^\d+$/) },
       {
         event: 'history_message',
         data: { id: 'msg-2', role: 'assistant', content: 'Four.', createdAt: expect.any(String), thoughts: [{ subject: 'Thinking', description: 'Easy.' }] },
+        id: expect.stringMatching(/^\d+$/),
       },
       { event: 'history_done', data: { messageCount: 2, isStreaming: false }, id: expect.any(String) },
     ]);
+    // The last message covers the whole log, so it and history_done carry the same resume point.
+    expect(events[1]?.id).toBe(events[2]?.id);
+    expect(Number(events[0]?.id)).toBeLessThan(Number(events[1]?.id));
   });
 
   it('sends live status, thought, content and done events after history_done when the task is running', async () => {
@@ -77,8 +81,8 @@ describe('GET /api/v1/tasks/{id}/stream', () => {
         expect(lines[0]).toMatch(/^event: [a-z_]+$/);
         expect(lines[1]).toMatch(/^data: \{.*\}$/);
         expect(() => JSON.parse(lines[1]!.slice('data: '.length))).not.toThrow();
-        if (lines.length === 3) expect(lines[2]).toMatch(/^id: \d+$/);
-        else expect(lines).toHaveLength(2);
+        expect(lines).toHaveLength(3);
+        expect(lines[2]).toMatch(/^id: \d+$/);
       }
     }
     // Live events (as replayed with ?after=0) always carry an id.
@@ -95,8 +99,8 @@ describe('GET /api/v1/tasks/{id}/stream', () => {
     const lastId = before.at(-1)?.id;
     expect(lastId).toMatch(/^\d+$/);
     const after = await ctx.api.stream(id, { headers: { 'Last-Event-ID': lastId! } });
-    expect(after[0]?.event).toBe('history_done');
-    expect(after.filter((event) => event.event === 'history_message')).toEqual([]);
+    // Resumed: only the missed events, no history and no history_done before them.
+    expect(after.filter((event) => event.event === 'history_message' || event.event === 'history_done')).toEqual([]);
     const resumed = liveEvents(after);
     expect(Math.min(...ids(resumed))).toBe(Number(lastId) + 1);
     // Before + after is exactly the task's event log from the first event the first connection saw live.
@@ -124,8 +128,8 @@ describe('GET /api/v1/tasks/{id}/stream', () => {
     const full = liveEvents(await ctx.api.stream(id, { query: '?after=0' }));
     const cut = Number(full[2]?.id);
     const tail = await ctx.api.stream(id, { headers: { 'Last-Event-ID': String(cut) } });
-    expect(tail[0]).toEqual({ event: 'history_done', data: { messageCount: 2, isStreaming: false } });
-    expect(liveEvents(tail)).toEqual(full.filter((event) => Number(event.id) > cut));
+    expect(tail).toEqual(full.filter((event) => Number(event.id) > cut));
+    expect(tail.at(-1)?.event).toBe('done');
   });
 
   it('sends identical events to every subscriber when several watch one task', async () => {

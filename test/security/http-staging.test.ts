@@ -30,7 +30,14 @@ afterAll(async () => {
 
 async function staged(): Promise<string[]> {
   const dir = path.join(server.dataDir, 'staging');
-  return existsSync(dir) ? ((await fs.readdir(dir, { recursive: true, encoding: 'utf8' })) as string[]) : [];
+  // The server removes staged folders while this walks them: a walk that meets one vanishing reads again.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return existsSync(dir) ? ((await fs.readdir(dir, { recursive: true, encoding: 'utf8' })) as string[]) : [];
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 20) throw error;
+    }
+  }
 }
 
 function form(fields: Record<string, string>, size = 256 * 1024): FormData {

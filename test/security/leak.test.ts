@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Message } from '../../shared/src/index.ts';
 import { type ApiClient, createApiClient, request, type StreamedEvent } from '../support/api-client.ts';
 import { type FakeChatRequest, type FakeModel, type FakeReply, messageText, startFakeModel } from '../support/fake-model.ts';
 import { type SpawnedConcierge, spawnConcierge } from '../support/spawn-concierge.ts';
@@ -132,7 +133,9 @@ async function runLeakyTask(
   }
   const replayed = await client.stream(taskId, { headers, query: '?after=0' });
   const events = [...live, ...liveFollowUp, ...replayed];
-  const toolResults = replayed.filter((event) => event.event === 'tool_result').map((event) => event.data as ToolResultData);
+  // Every tool result of the task, in order, as history keeps them (a replay of several turns comes as history too).
+  const messages = answers.find((answer) => answer.what === 'GET /tasks/{id}/history')!.body as { data: { messages: Message[] } };
+  const toolResults = messages.data.messages.flatMap((message) => message.toolCalls ?? []).map(({ callId, toolName, status, output }) => ({ callId, toolName, status, output: output ?? '' }) as ToolResultData);
   return { taskId, marker, answers, events, toolResults };
 }
 

@@ -246,7 +246,7 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
       const text = state.turnText;
       state.turnText = '';
       state.steps = 0;
-      // messageCount is what history shows: a model that failed at once left no assistant message; a completed turn always has one.
+      // messageCount is what history shows: every turn ends as an assistant message (its answer, or its failure).
       const { messages } = buildHistory(await events.list(taskId));
       const answerPending = messages.at(-1)?.role !== 'assistant';
       await tasks.update(taskId, { state: JSON.stringify(state), message_count: messages.length + (answerPending ? 1 : 0) });

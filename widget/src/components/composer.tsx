@@ -14,17 +14,24 @@ export function Composer({ model, placeholder }: { model: ChatModel; placeholder
   const fileInput = useRef<HTMLInputElement>(null);
   const hadFocus = useRef(false);
 
-  // Disabling the textarea drops focus; keep keyboard users on the control that replaces it.
+  // Disabling the textarea (or removing Stop) drops focus; keep keyboard users on the control that
+  // replaces it, unless they have since moved focus somewhere else.
   useEffect(() => {
     if (!hadFocus.current) return;
+    const active = (textarea.current?.getRootNode() as ShadowRoot | Document | undefined)?.activeElement;
+    if (active && active.closest('.cc-composer') === null) return;
     if (busy) stopButton.current?.focus();
     else textarea.current?.focus();
   }, [busy]);
 
-  const trackFocus = () => {
-    const root = textarea.current?.getRootNode() as ShadowRoot | Document | undefined;
-    const active = root?.activeElement;
-    hadFocus.current = active === textarea.current || active === stopButton.current;
+  const onFocusIn = () => {
+    hadFocus.current = true;
+  };
+  // Focus that goes nowhere (relatedTarget null) is the composer's own doing: a control was disabled
+  // or removed. Only a move to another control outside the composer ends "the visitor is typing here".
+  const onFocusOut = (event: FocusEvent) => {
+    const next = event.relatedTarget as Node | null;
+    if (next && !(event.currentTarget as HTMLElement).contains(next)) hadFocus.current = false;
   };
 
   const submit = (event?: Event) => {
@@ -34,7 +41,7 @@ export function Composer({ model, placeholder }: { model: ChatModel; placeholder
   };
 
   return (
-    <form class="cc-composer" onSubmit={submit} onFocusIn={trackFocus} onFocusOut={() => setTimeout(trackFocus)}>
+    <form class="cc-composer" onSubmit={submit} onFocusIn={onFocusIn} onFocusOut={onFocusOut}>
       {files.length > 0 && (
         <ul class="cc-chips" aria-label={t('attachedFiles')}>
           {files.map((file, index) => (

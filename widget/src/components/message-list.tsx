@@ -23,6 +23,19 @@ export function MessageList({ model, greeting }: { model: ChatModel; greeting: s
     if (element && stick.current) element.scrollTop = element.scrollHeight;
   });
 
+  // Content also grows without a render: messages laid out lazily (content-visibility) take their real
+  // height once near the viewport, images load. Keep a pinned view at the end through those too.
+  useLayoutEffect(() => {
+    const element = scroller.current;
+    const content = element?.firstElementChild;
+    if (!element || !content || typeof ResizeObserver === 'undefined') return;
+    const observer = new ResizeObserver(() => {
+      if (stick.current) element.scrollTop = element.scrollHeight;
+    });
+    observer.observe(content);
+    return () => observer.disconnect();
+  }, []);
+
   const streaming = store.streamingMessage.value;
   const finished = store.finishedMessages.value;
   const unshownEnd = store.unshownEnd.value;
@@ -43,36 +56,38 @@ export function MessageList({ model, greeting }: { model: ChatModel; greeting: s
         lastTop.current = element.scrollTop;
       }}
     >
-      <div class="cc-message cc-assistant">
-        <div class="cc-bubble">{greeting}</div>
-      </div>
-      <div class="cc-log" role="log" aria-live="polite" aria-label={t('messages')}>
-        {finished.map((message) => (
-          <MessageItem key={message.id} message={message} decisions={decisions} t={t} onApprove={onApprove} />
-        ))}
-      </div>
-      {streaming && (
-        <div aria-busy="true">
-          <MessageItem message={streaming} decisions={decisions} t={t} onApprove={onApprove} />
+      <div class="cc-scroll-content">
+        <div class="cc-message cc-assistant">
+          <div class="cc-bubble">{greeting}</div>
         </div>
-      )}
-      {phase === 'loading' && <p class="cc-status">{t('loading')}</p>}
-      {working && (
-        <p class="cc-status cc-working">
-          <span class="cc-dots" aria-hidden="true">
-            <span />
-            <span />
-            <span />
-          </span>
-          {store.conversation.value.retrying ? t('retrying') : t('working')}
-        </p>
-      )}
-      {unshownEnd && (
-        <p class={unshownEnd.reason === 'failed' ? 'cc-status cc-error' : 'cc-status'}>
-          {unshownEnd.reason === 'failed' ? t('failed', { message: unshownEnd.message }) : t('cancelled')}
-        </p>
-      )}
-      {hasDownloads && !working && phase !== 'awaiting_approval' && <DownloadList model={model} />}
+        <div class="cc-log" role="log" aria-live="polite" aria-label={t('messages')}>
+          {finished.map((message) => (
+            <MessageItem key={message.id} message={message} decisions={decisions} t={t} onApprove={onApprove} />
+          ))}
+        </div>
+        {streaming && (
+          <div aria-busy="true">
+            <MessageItem message={streaming} decisions={decisions} t={t} onApprove={onApprove} />
+          </div>
+        )}
+        {phase === 'loading' && <p class="cc-status">{t('loading')}</p>}
+        {working && (
+          <p class="cc-status cc-working">
+            <span class="cc-dots" aria-hidden="true">
+              <span />
+              <span />
+              <span />
+            </span>
+            {store.conversation.value.retrying ? t('retrying') : t('working')}
+          </p>
+        )}
+        {unshownEnd && (
+          <p class={unshownEnd.reason === 'failed' ? 'cc-status cc-error' : 'cc-status'}>
+            {unshownEnd.reason === 'failed' ? t('failed', { message: unshownEnd.message }) : t('cancelled')}
+          </p>
+        )}
+        {hasDownloads && !working && phase !== 'awaiting_approval' && <DownloadList model={model} />}
+      </div>
     </div>
   );
 }

@@ -1,5 +1,5 @@
 import type { Context } from 'koa';
-import { encodeSseEvent, isLiveEventName, isTerminalEvent, isTerminalStatus, SSE_HEARTBEAT, type TaskEvent, type TaskStatus } from '@concierge/shared';
+import { encodeSseEvent, isLiveEventName, isTerminalEvent, SSE_HEARTBEAT, type TaskEvent } from '@concierge/shared';
 import { buildHistory } from '../../events/build-history.ts';
 import type { TaskEventLog } from '../../events/task-event-log.ts';
 import { isAppError } from '../../errors/app-error.ts';
@@ -43,7 +43,7 @@ export function createStreamHandler(deps: {
   return async (ctx: Context) => {
     const principal = ctx.state.principal;
     const taskId = ctx.params.id as string;
-    const row = await deps.tasks.findForStream(principal, taskId);
+    await deps.tasks.findForStream(principal, taskId);
     const release = deps.slots.acquire(principal, taskId);
     const after = parseResumePoint(ctx);
 
@@ -115,7 +115,7 @@ export function createStreamHandler(deps: {
         // A follow-up reopens the task: only a terminal event after the last user turn ends the stream.
         if (event.event === 'user_message') ended = false;
         else if (isTerminalEvent(event)) ended = true;
-        // Only Sigmic's live events go on the wire; `user_message` is rebuilt into history_message instead.
+        // Log-only events never go on the wire (shared/src/event-names.ts).
         return isLiveEventName(event.event) ? encodeSseEvent(event.event, event.data, event.seq) : '';
       };
       /** Sends the log from `lastSeq` on, one page at a time, until a page comes back short. */
@@ -129,27 +129,49 @@ export function createStreamHandler(deps: {
       };
 
       // The fold needs the whole log; it is read in pages, and only the fold's messages outlive this block.
-      let loggedSeq = 0;
       const logged: TaskEvent[] = [];
       while (!closed) {
-        const page = await deps.events.list(taskId, loggedSeq, REPLAY_PAGE_EVENTS);
+        const page = await deps.events.list(taskId, logged.at(-1)?.seq ?? 0, REPLAY_PAGE_EVENTS);
         logged.push(...page);
-        loggedSeq = page.at(-1)?.seq ?? loggedSeq;
         if (page.length < REPLAY_PAGE_EVENTS) break;
       }
-      const { messages } = buildHistory(logged);
-      if (after === undefined) for (const event of logged) encode(event);
-      logged.length = 0;
-      const current = await deps.tasks.findForStream(principal, taskId).catch(() => row);
-      const streaming = !isTerminalStatus(current.status as TaskStatus);
       if (closed) return;
-      if (after === undefined) {
-        for (const message of messages) await writer.writePaced(encodeSseEvent('history_message', message));
-        await writer.writePaced(encodeSseEvent('history_done', { messageCount: messages.length, isStreaming: streaming }, lastSeq));
+      const history = buildHistory(logged);
+      const snapshotSeq = history.lastSeq;
+      // Whether more events will follow is read from the log, not the task's status: the status turns
+      // terminal just before the terminal event is appended, and a follow-up reopens the task.
+      const missed: string[] = [];
+      // A terminal event before the last missed one would make clients stop reading before the rest.
+      let terminalInside = false;
+      let missedTerminal = false;
+      for (const event of logged) {
+        const text = encode(event);
+        if (after === undefined || event.seq <= after || !text) continue;
+        terminalInside ||= missedTerminal;
+        missedTerminal = isTerminalEvent(event);
+        missed.push(text);
+      }
+      logged.length = 0;
+      const historyDone = (isStreaming: boolean) =>
+        encodeSseEvent('history_done', { messageCount: history.messages.length, isStreaming }, snapshotSeq);
+      if (after === undefined || terminalInside) {
+        // Each history_message carries the last sequence it covers: a client cut off mid-history resumes after it.
+        for (const [index, message] of history.messages.entries()) {
+          await writer.writePaced(encodeSseEvent('history_message', message, history.messageSeqs[index]));
+        }
+        await writer.writePaced(historyDone(!ended));
+        // Catch-up state: a late joiner gets each pending approval as the live tool_call clients wait for.
+        const last = history.messages.at(-1);
+        const pending = !ended && last?.role === 'assistant' ? (last.toolCalls ?? []).filter((call) => call.status === 'awaiting_approval') : [];
+        for (const { callId, toolName, status, args } of pending) {
+          await writer.writePaced(encodeSseEvent('tool_call', { callId, toolName, status, args }, snapshotSeq));
+        }
+      } else if (ended && !missedTerminal) {
+        // Resumed after the end of the last turn: nothing more will come, and the client is told so.
+        await writer.writePaced(historyDone(false));
       } else {
-        await writer.writePaced(encodeSseEvent('history_done', { messageCount: messages.length, isStreaming: streaming }));
-        lastSeq = after;
-        await replayLog();
+        // Resumed within the last turn (or just before it): exactly the missed events, no history_done first.
+        await writer.writePaced(missed.join(''));
       }
       // Live events that came in while replaying; if too many came, they are read back from the log.
       let rounds = 0;
@@ -162,7 +184,7 @@ export function createStreamHandler(deps: {
       const pending = held;
       held = [];
       writer.write(pending.map(encode).join(''));
-      if (!streaming || ended) return close();
+      if (ended) return close();
       forward = (event) => {
         const text = encode(event);
         if (text) writer.write(text);

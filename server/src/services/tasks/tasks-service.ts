@@ -261,11 +261,14 @@ export function createTasksService(deps: {
       return withLock(id, async () => {
         const row = await findTask(principal, id);
         const state = parseAgentState(row.state);
-        const call = row.status === 'awaiting_approval' ? awaitingApproval(state).find((pending) => pending.callId === callId) : undefined;
+        // `running` too: a client may answer the live tool_call before the closing turn has set awaiting_approval.
+        const call = ['awaiting_approval', 'running'].includes(row.status) ? awaitingApproval(state).find((pending) => pending.callId === callId) : undefined;
         if (!call) throw new AppError('NOT_FOUND', `No tool call ${callId} is waiting for approval on task ${id}`);
         state.decisions[callId] = outcome as ApprovalOutcome;
         if (outcome === 'proceed_always' && !state.grants.includes(call.toolName)) state.grants.push(call.toolName);
         await tasks.update(id, { status: 'pending', state: JSON.stringify(state), last_activity_at: new Date().toISOString() });
+        // History shows the call executing (or declined) from now on; the wire gets its tool_result next.
+        await events.append(id, 'tool_decision', { callId, outcome: outcome as ApprovalOutcome });
         logger.info({ taskId: id, callId, outcome }, 'tool call decided');
         runner.schedule(id);
         return { approved: outcome !== 'cancel' };
@@ -280,8 +283,16 @@ export function createTasksService(deps: {
         // Read again: the aborted turn may have saved a later step.
         const row = (await tasks.find(id)) ?? before;
         const state = parseAgentState(row.state);
-        for (const call of awaitingApproval(state)) {
-          await events.append(id, 'tool_result', { callId: call.callId, toolName: call.toolName, status: 'rejected', output: 'The task was cancelled.' });
+        // Every call left open is closed on the wire and in history: a pending approval is `rejected`,
+        // a call that was running is an `error` (it was stopped part-way, and may have done some of its work).
+        const history = buildHistory(await events.list(id));
+        for (const call of history.lastAssistant?.toolCalls ?? []) {
+          const { callId, toolName } = call;
+          if (call.status === 'awaiting_approval') {
+            await events.append(id, 'tool_result', { callId, toolName, status: 'rejected', output: 'The task was cancelled.' });
+          } else if (call.status === 'executing') {
+            await events.append(id, 'tool_result', { callId, toolName, status: 'error', output: 'Stopped: the task was cancelled while this tool ran.' });
+          }
         }
         if (state.pending.length > 0) {
           // Every tool call the model made needs an answer before the conversation can go on.
@@ -302,8 +313,8 @@ export function createTasksService(deps: {
         state.announced = [];
         state.turnText = '';
         state.steps = 0;
-        // A cancelled turn may have streamed part of an answer: count what history shows.
-        const messageCount = buildHistory(await events.list(id)).messages.length;
+        // History shows the cancelled turn as an assistant message (the one in progress, or a new one).
+        const messageCount = history.messages.length + (history.lastAssistant ? 0 : 1);
         await tasks.update(id, { status: 'cancelled', completed_at: now, last_activity_at: now, message_count: messageCount, state: JSON.stringify(state), runner_id: null });
         await events.append(id, 'status', { status: 'cancelled' });
         logger.info({ taskId: id, status: 'cancelled' }, 'task cancelled');
