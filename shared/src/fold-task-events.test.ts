@@ -132,4 +132,13 @@ describe('foldTaskEvent tool_decision', () => {
       { callId: 'b', toolName: 'read_file', status: 'rejected', args: { path: 'q' } },
     ]);
   });
+
+  it('keeps a decision that was logged before the call was announced', () => {
+    const messages = foldTaskEvents([
+      user('x'),
+      logged('tool_decision', { callId: 'a', outcome: 'proceed_once' }),
+      logged('tool_call', { callId: 'a', toolName: 'write_file', status: 'awaiting_approval', args: { path: 'p' } }),
+    ]);
+    expect(messages[1]?.toolCalls).toEqual([{ callId: 'a', toolName: 'write_file', status: 'executing', args: { path: 'p' } }]);
+  });
 });

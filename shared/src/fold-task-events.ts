@@ -70,7 +70,16 @@ export function foldTaskEvent(messages: readonly Message[], event: FoldableEvent
     case 'tool_call': {
       const { callId, toolName, status, args } = event.data;
       return updateAssistant(messages, at(), (message) =>
-        upsertToolCall(message, callId, (call) => ({ ...call, callId, toolName, status, args: call?.args ?? args })),
+        // A decision can be logged before the call's announcement lands (a client read the call from GET
+        // /tasks first): the announcement does not take the call back to waiting.
+        upsertToolCall(message, callId, (call) => ({
+          ...call,
+          callId,
+          toolName,
+          status: call && status === 'awaiting_approval' ? call.status : status,
+          // A call known only from its decision has no arguments yet.
+          args: call?.toolName ? call.args : args,
+        })),
       );
     }
     case 'tool_decision': {

@@ -40,6 +40,27 @@ describe('approvals (autoExecute=false)', () => {
     await ctx.api.call('DELETE', `/tasks/${id}`);
   });
 
+  it('accepts an approval sent the moment the live tool_call arrives, in every round', async () => {
+    for (let round = 0; round < 10; round++) {
+      const id = await ctx.api.createTask({ message: `list files [approve-instant-${round}]`, autoExecute: false });
+      let approval: Promise<{ status: number }> | undefined;
+      await ctx.api.stream(id, {
+        query: '?after=0',
+        until: (event) => {
+          const data = event.data as { callId?: string; status?: string };
+          if (event.event !== 'tool_call' || data.status !== 'awaiting_approval') return false;
+          approval = ctx.api.call('POST', `/tasks/${id}/tools/${data.callId}/approve`, { outcome: 'proceed_once' });
+          return true;
+        },
+      });
+      expect((await approval!).status).toBe(200);
+      const task = await ctx.api.waitForStatus(id, ['completed', 'failed', 'cancelled', 'awaiting_approval']);
+      expect(task.status).toBe('completed');
+      const history = (await ctx.api.call('GET', `/tasks/${id}/history`)).body.data.messages as Array<{ toolCalls?: Array<{ status: string }> }>;
+      expect(history.at(-1)?.toolCalls?.map((call) => call.status)).toEqual(['success']);
+    }
+  });
+
   it('runs the tool and finishes the task when the call is approved with proceed_once', async () => {
     const id = await ctx.api.createTask({ message: 'list files [approve-once]', autoExecute: false });
     const call = await awaitApproval(id);

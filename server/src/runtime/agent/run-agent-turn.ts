@@ -271,9 +271,10 @@ export async function runAgentTurn(state: AgentState, options: AgentTurnOptions)
         result = { status: 'rejected', output: 'The user declined to run this tool call. Do not retry it; continue without it.' };
       } else if (gate === 'ask' && !decision) {
         if (!state.announced.includes(callId)) {
+          // Saved before it is announced: a client that approves the moment the event arrives finds the call.
           state.announced.push(callId);
-          await options.emit('tool_call', { callId, toolName, status: 'awaiting_approval', args });
           await options.save(state);
+          await options.emit('tool_call', { callId, toolName, status: 'awaiting_approval', args });
         }
         return false;
       } else {
