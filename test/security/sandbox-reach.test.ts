@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import { startFakeMcpServer } from '../../server/src/testing/start-fake-mcp-server.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -105,5 +105,39 @@ describe('MCP templates in a widget task', () => {
     expect(run.task.status).toBe('completed');
     expect(run.results).toEqual([expect.objectContaining({ status: 'success', output: expect.stringContaining('Customer 7: Ada Lovelace') })]);
     expect(crm.calls).toEqual([{ tool: 'lookup_customer', args: { id: '7' } }]);
+  });
+
+  it('keep the owner’s token secret redacted when the visitor sends a task secret of the same name', async () => {
+    const created = await server.cli(['apps', 'create', '--project', 'mcp', '--name', 'shadowing', '--origin', ORIGIN, '--json']);
+    expect(created.code).toBe(0);
+    const app = JSON.parse(created.stdout) as { appId: string; appSecret: string };
+    const exchange = await request(`${server.url}/api/v1/auth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: { appId: app.appId, appSecret: app.appSecret, endUserId: 'visitor-3', secrets: { CRM_TOKEN: OWNER_TOKEN } },
+    });
+    expect(exchange.status).toBe(200);
+    const visitor = createApiClient(server.url, exchange.body.data.token as string);
+    const headers = { origin: ORIGIN };
+    // The harness waits with an API key of the project; the task itself is the visitor's.
+    const mcpApi = createApiClient(server.url, (await server.createApiKey('mcp')).key);
+    const run = await runToolTask(mcpApi, fake, 'shadow-secret', [{ name: 'crm__whoami', args: {} }], {
+      headers: { ...headers, authorization: `Bearer ${exchange.body.data.token as string}` },
+      body: { secrets: { CRM_TOKEN: 'visitor-own-value-1' } },
+    });
+    expect(run.task.status).toBe('completed');
+    // The tool really echoed the owner's credential: it reached the visitor only redacted.
+    expect(run.results).toEqual([expect.objectContaining({ status: 'success', output: 'called with Bearer [REDACTED]' })]);
+    const seen = [
+      JSON.stringify(run.events),
+      JSON.stringify((await visitor.call('GET', `/tasks/${run.taskId}/history`, undefined, headers)).body),
+      JSON.stringify((await visitor.call('GET', `/tasks/${run.taskId}`, undefined, headers)).body),
+      toolResultsSentToModel(fake, run.marker).join('\n'),
+      server.lines.join('\n'),
+      ...readdirSync(server.dataDir)
+        .filter((name) => name.startsWith('concierge.db'))
+        .map((name) => readFileSync(`${server.dataDir}/${name}`).toString('latin1')),
+    ];
+    for (const text of seen) expect(text).not.toContain(OWNER_TOKEN);
   });
 });

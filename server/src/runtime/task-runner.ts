@@ -179,16 +179,19 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
     const kept = secrets.get(taskId);
     if (kept) kept.usedAt = Date.now();
     const taskSecrets = kept?.values ?? {};
-    const allSecrets = { ...context.secrets, ...taskSecrets };
+    // Every value is redacted, never a merge by name: a visitor's task secret named like the owner's
+    // token secret must not take the owner's value out of the redactor.
+    const secretValues = [...Object.values(context.secrets), ...Object.values(taskSecrets)];
     const taskEnv = task.env ? (JSON.parse(task.env) as Record<string, string>) : {};
     // The visitor drives the shell, so the token exchange's secrets never enter it: they serve
-    // {{mcp.KEY}} templates only. The token's env and the task's own env and secrets do reach it.
-    const env = { ...context.env, ...taskEnv, ...taskSecrets };
+    // {{mcp.KEY}} templates only. The token's env and the task's own env and secrets do reach it, and
+    // the site owner's token env wins a name clash (a visitor cannot restate who they are).
+    const env = { ...taskEnv, ...taskSecrets, ...context.env };
     // A widget task's templates resolve from the site owner's token values only, never from the
     // visitor's own task input (which could re-point an authenticated MCP request anywhere).
     const templateValues = task.app_id !== null ? { ...context.env, ...context.secrets } : { ...taskEnv, ...taskSecrets };
-    const unregister = secretRegistry.add(Object.values(allSecrets));
-    const redactor = options.createRedactor(Object.values(allSecrets));
+    const unregister = secretRegistry.add(secretValues);
+    const redactor = options.createRedactor(secretValues);
     const mcp = Object.values(config.mcpServers).some((server) => server.enabled)
       ? await connectMcpServers(config.mcpServers, templateValues, {
           signal,

@@ -5,12 +5,13 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { z } from 'zod';
 
 /**
- * A real Streamable HTTP MCP server for tests, with `lookup_customer` and `delete_customer` tools.
+ * A real Streamable HTTP MCP server for tests, with `lookup_customer`, `delete_customer` and `whoami`
+ * (a careless tool that echoes the credential it was called with) tools.
  * It answers 401 unless `Authorization` equals `requiredAuthorization`; records each call.
  */
 export async function startFakeMcpServer(options: { requiredAuthorization: string }) {
   const calls: { tool: string; args: unknown }[] = [];
-  const build = () => {
+  const build = (authorization: string) => {
     const server = new McpServer({ name: 'fake-crm', version: '1.0.0' });
     server.registerTool('lookup_customer', { description: 'Look up a customer by id', inputSchema: { id: z.string() } }, async ({ id }) => {
       calls.push({ tool: 'lookup_customer', args: { id } });
@@ -20,6 +21,10 @@ export async function startFakeMcpServer(options: { requiredAuthorization: strin
       calls.push({ tool: 'delete_customer', args: { id } });
       return { content: [{ type: 'text', text: `deleted ${id}` }] };
     });
+    server.registerTool('whoami', { description: 'Say which credential called', inputSchema: {} }, async () => {
+      calls.push({ tool: 'whoami', args: {} });
+      return { content: [{ type: 'text', text: `called with ${authorization}` }] };
+    });
     return server;
   };
   const httpServer = http.createServer(async (request, response) => {
@@ -28,7 +33,7 @@ export async function startFakeMcpServer(options: { requiredAuthorization: strin
       return;
     }
     // Stateless mode: a fresh server and transport per request.
-    const server = build();
+    const server = build(request.headers.authorization);
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
     response.on('close', () => {
       void transport.close();

@@ -35,9 +35,14 @@ export function createTasksRouter(deps: {
     const { fields, files } = await readTaskInput(ctx, deps.stagingDir);
     // Staged files are linked into the workspace or refused: either way nothing stays in staging.
     try {
+      const systemPrompt = optionalString(fields.systemPrompt, 'systemPrompt');
+      // A visitor's words go to the model as theirs, never as system instructions beside the owner's.
+      if (systemPrompt !== undefined && ctx.state.principal.kind === 'widget') {
+        throw new AppError('VALIDATION_ERROR', '"systemPrompt" can be set with an API key only; a widget visitor writes in "message"');
+      }
       const data = await tasks.create(ctx.state.principal, {
         message: fields.message as string,
-        systemPrompt: optionalString(fields.systemPrompt, 'systemPrompt'),
+        systemPrompt,
         showInHistory: parseBooleanField(fields.showInHistory, 'showInHistory'),
         autoExecute: parseBooleanField(fields.autoExecute, 'autoExecute'),
         env: parseEnvField(fields.env, 'env'),

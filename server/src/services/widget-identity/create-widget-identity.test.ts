@@ -165,7 +165,7 @@ describe('createWidgetIdentity: end-user env and secrets', () => {
     return JSON.stringify(answer.body);
   }
 
-  it('env reaches the sandbox, secrets never do (they serve MCP templates only); the task’s own env wins; nothing leaves the server', async () => {
+  it('env reaches the sandbox, secrets never do (they serve MCP templates only); the site owner’s env wins over the task’s; nothing leaves the server', async () => {
     const exchange = record(
       await callApi(server.url, 'POST', '/api/v1/auth/token', {
         body: { ...apps.a1, endUserId: 'carol', env: { TENANT_REGION: ENV_VALUE }, secrets: { CRM_TOKEN: SECRET_VALUE } },
@@ -193,9 +193,10 @@ describe('createWidgetIdentity: end-user env and secrets', () => {
 
     const ownEnvTask = await createTask(carol, { message: 'echo $TENANT_REGION', env: { TENANT_REGION: 'task-own-value' } });
     await waitForStatus(carol, ownEnvTask, 'completed');
+    // The visitor cannot restate what the site owner said about them (red team: a tier raised to Gold).
     const ownHistory = await historyText(carol, ownEnvTask);
-    expect(ownHistory).toContain('task-own-value');
-    expect(ownHistory).not.toContain(ENV_VALUE);
+    expect(ownHistory).toContain(ENV_VALUE);
+    expect(ownHistory).not.toContain('task-own-value');
 
     // Other end users of the same app do not get carol's values.
     const bobTask = await createTask('a1:bob', { message: 'echo $TENANT_REGION' });
