@@ -55,18 +55,3 @@ describe('buildHistory', () => {
     expect(toTaskOutput(lastAssistant, at)).toBeUndefined();
   });
 });
-
-describe('buildHistory messageSeqs', () => {
-  it('gives each message the sequence of the last event folded into it', () => {
-    const start = seq;
-    const { messageSeqs, lastSeq } = buildHistory([
-      event('user_message', { id: 'x', role: 'user', content: 'one', createdAt: at }),
-      event('status', { status: 'connecting' }),
-      event('content', { text: 'a', isPartial: true }),
-      event('done', { finalResponse: 'a' }),
-      event('user_message', { id: 'y', role: 'user', content: 'two', createdAt: at }),
-    ]);
-    expect(messageSeqs).toEqual([start + 2, start + 4, start + 5]);
-    expect(lastSeq).toBe(start + 5);
-  });
-});

@@ -1,9 +1,7 @@
-import { foldTaskEvent, type Message, type TaskEvent, type TaskOutput } from '@concierge/shared';
+import { foldTaskEvents, type Message, type TaskEvent, type TaskOutput } from '@concierge/shared';
 
 export interface BuiltHistory {
   messages: Message[];
-  /** For each message, the last sequence before the next message begins: its `history_message` id (resume after it). */
-  messageSeqs: number[];
   /** The assistant message of the latest turn (also when it is still in progress). */
   lastAssistant: Message | undefined;
   lastSeq: number;
@@ -11,19 +9,9 @@ export interface BuiltHistory {
 
 /** Folds a task's event log into conversation messages (what history and `history_message` carry). */
 export function buildHistory(events: readonly TaskEvent[]): BuiltHistory {
-  let messages: readonly Message[] = [];
-  const messageSeqs: number[] = [];
-  for (const event of events) {
-    messages = foldTaskEvent(messages, event);
-    if (messages.length > 0) messageSeqs[messages.length - 1] = event.seq;
-  }
+  const messages = foldTaskEvents(events);
   const last = messages.at(-1);
-  return {
-    messages: messages as Message[],
-    messageSeqs,
-    lastAssistant: last?.role === 'assistant' ? last : undefined,
-    lastSeq: events.at(-1)?.seq ?? 0,
-  };
+  return { messages, lastAssistant: last?.role === 'assistant' ? last : undefined, lastSeq: events.at(-1)?.seq ?? 0 };
 }
 
 /** The `output` field of GET /tasks/{id}: the latest assistant turn. */

@@ -11,7 +11,12 @@ import { requestLog } from './middleware/request-log.ts';
 import { createHealthRouter, type HealthReport } from './routes/health-route.ts';
 import { createTasksRouter } from './routes/tasks-routes.ts';
 import { serveWidgetAssets } from './routes/widget-assets-route.ts';
+import { createReplayGate } from './replay-gate.ts';
 import { createStreamSlots } from './stream-slots.ts';
+
+// Stream catch-ups running at once (each holds a page of a log and one message until its client reads
+// them), and per caller, so one caller's clients that never read cannot hold every turn.
+const REPLAY_LIMITS = { maxConcurrent: 8, maxPerCaller: 2 };
 
 export interface AppDependencies {
   logger: Logger;
@@ -48,7 +53,11 @@ export function createApp(deps: AppDependencies): Koa {
   app.use(open.routes());
 
   const api = new Router({ prefix: '/api/v1' });
-  const streams = { slots: createStreamSlots(deps.streamLimits), stallTimeoutMs: deps.streamLimits.streamStallTimeoutMs };
+  const streams = {
+    slots: createStreamSlots(deps.streamLimits),
+    replayGate: createReplayGate(REPLAY_LIMITS),
+    stallTimeoutMs: deps.streamLimits.streamStallTimeoutMs,
+  };
   const tasksRouter = createTasksRouter({ tasks: deps.tasks, events: deps.events, stagingDir: deps.stagingDir, streams, ...(deps.onTaskCreate ? { onTaskCreate: deps.onTaskCreate } : {}) });
   api.use(authenticate({ apiKeys: deps.apiKeys, widgetAuth: deps.widgetAuth }));
   api.use(tasksRouter.routes());

@@ -7,7 +7,8 @@ export interface StreamSlots {
   acquire(principal: Principal, taskId: string): () => void;
 }
 
-function principalKey(principal: Principal): string {
+/** The caller a stream belongs to: an API key, or one end user of a widget app. */
+export function principalKey(principal: Principal): string {
   return principal.kind === 'api_key' ? `key:${principal.apiKeyId}` : `widget:${principal.appId}:${principal.endUserId}`;
 }
 

@@ -1,17 +1,18 @@
 import type { Context } from 'koa';
 import { encodeSseEvent, isLiveEventName, isTerminalEvent, SSE_HEARTBEAT, type TaskEvent } from '@concierge/shared';
-import { buildHistory } from '../../events/build-history.ts';
+import { type CatchUpEnd, replayTaskLog } from '../../events/replay-task-log.ts';
 import type { TaskEventLog } from '../../events/task-event-log.ts';
 import { isAppError } from '../../errors/app-error.ts';
 import type { TasksService } from '../../services/tasks/tasks-service.ts';
 import { createSseWriter } from '../sse-writer.ts';
-import type { StreamSlots } from '../stream-slots.ts';
+import type { ReplayGate } from '../replay-gate.ts';
+import { principalKey, type StreamSlots } from '../stream-slots.ts';
 
 export const HEARTBEAT_INTERVAL_MS = 15_000;
 /** How often an open stream checks that its API key or widget app has not been revoked. */
 export const PRINCIPAL_RECHECK_INTERVAL_MS = 3_000;
-/** Events read from the log per query while replaying. */
-export const REPLAY_PAGE_EVENTS = 500;
+/** Events read from the log per query while replaying (a catch-up holds one page at a time). */
+export const REPLAY_PAGE_EVENTS = 200;
 // Live events held while the replay runs; past this they are dropped and re-read from the log instead.
 const MAX_HELD_EVENTS = 1000;
 
@@ -36,6 +37,7 @@ export function createStreamHandler(deps: {
   tasks: TasksService;
   events: TaskEventLog;
   slots: StreamSlots;
+  replayGate: ReplayGate;
   stallTimeoutMs: number;
   heartbeatMs?: number;
   recheckMs?: number;
@@ -71,10 +73,12 @@ export function createStreamHandler(deps: {
     response.flushHeaders();
 
     let closed = false;
+    const closing = new AbortController();
     const timers: NodeJS.Timeout[] = [];
     const close = () => {
       if (closed) return;
       closed = true;
+      closing.abort();
       for (const timer of timers) clearInterval(timer);
       unsubscribe();
       release();
@@ -128,51 +132,30 @@ export function createStreamHandler(deps: {
         }
       };
 
-      // The fold needs the whole log; it is read in pages, and only the fold's messages outlive this block.
-      const logged: TaskEvent[] = [];
-      while (!closed) {
-        const page = await deps.events.list(taskId, logged.at(-1)?.seq ?? 0, REPLAY_PAGE_EVENTS);
-        logged.push(...page);
-        if (page.length < REPLAY_PAGE_EVENTS) break;
-      }
-      if (closed) return;
-      const history = buildHistory(logged);
-      const snapshotSeq = history.lastSeq;
-      // Whether more events will follow is read from the log, not the task's status: the status turns
-      // terminal just before the terminal event is appended, and a follow-up reopens the task.
-      const missed: string[] = [];
-      // A terminal event before the last missed one would make clients stop reading before the rest.
-      let terminalInside = false;
-      let missedTerminal = false;
-      for (const event of logged) {
-        const text = encode(event);
-        if (after === undefined || event.seq <= after || !text) continue;
-        terminalInside ||= missedTerminal;
-        missedTerminal = isTerminalEvent(event);
-        missed.push(text);
-      }
-      logged.length = 0;
-      const historyDone = (isStreaming: boolean) =>
-        encodeSseEvent('history_done', { messageCount: history.messages.length, isStreaming }, snapshotSeq);
-      if (after === undefined || terminalInside) {
-        // Each history_message carries the last sequence it covers: a client cut off mid-history resumes after it.
-        for (const [index, message] of history.messages.entries()) {
-          await writer.writePaced(encodeSseEvent('history_message', message, history.messageSeqs[index]));
+      // The catch-up waits for a turn (it holds part of the log until the client takes it), then is
+      // sent one piece at a time; a client that stops reading is dropped and gives its turn back.
+      const leave = await deps.replayGate.enter(principalKey(principal), closing.signal);
+      let end: CatchUpEnd;
+      try {
+        if (closed) return;
+        const catchUp = replayTaskLog(deps.events, taskId, after, REPLAY_PAGE_EVENTS);
+        for (;;) {
+          const next = await catchUp.next();
+          if (next.done) {
+            end = next.value;
+            break;
+          }
+          if (closed) {
+            await catchUp.return({ lastSeq: 0, ended: true });
+            return;
+          }
+          await writer.writePaced(next.value);
         }
-        await writer.writePaced(historyDone(!ended));
-        // Catch-up state: a late joiner gets each pending approval as the live tool_call clients wait for.
-        const last = history.messages.at(-1);
-        const pending = !ended && last?.role === 'assistant' ? (last.toolCalls ?? []).filter((call) => call.status === 'awaiting_approval') : [];
-        for (const { callId, toolName, status, args } of pending) {
-          await writer.writePaced(encodeSseEvent('tool_call', { callId, toolName, status, args }, snapshotSeq));
-        }
-      } else if (ended && !missedTerminal) {
-        // Resumed after the end of the last turn: nothing more will come, and the client is told so.
-        await writer.writePaced(historyDone(false));
-      } else {
-        // Resumed within the last turn (or just before it): exactly the missed events, no history_done first.
-        await writer.writePaced(missed.join(''));
+      } finally {
+        leave();
       }
+      lastSeq = end.lastSeq;
+      ended = end.ended;
       // Live events that came in while replaying; if too many came, they are read back from the log.
       let rounds = 0;
       while (overflowed && !closed && rounds++ < 1000) {

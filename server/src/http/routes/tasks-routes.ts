@@ -8,6 +8,7 @@ import type { TasksService } from '../../services/tasks/tasks-service.ts';
 import type { TaskAction } from '../../services/widget-identity/widget-rate-limits.ts';
 import { optionalString, parseBooleanField, parseEnvField, readFieldsBody, readTaskInput } from '../read-task-input.ts';
 import { discardStagedFiles } from '../../services/uploads/receive-multipart.ts';
+import type { ReplayGate } from '../replay-gate.ts';
 import type { StreamSlots } from '../stream-slots.ts';
 import { createStreamHandler } from './stream-route.ts';
 
@@ -23,7 +24,7 @@ export function createTasksRouter(deps: {
   tasks: TasksService;
   events: TaskEventLog;
   stagingDir: string;
-  streams: { slots: StreamSlots; stallTimeoutMs: number; recheckMs?: number };
+  streams: { slots: StreamSlots; replayGate: ReplayGate; stallTimeoutMs: number; recheckMs?: number };
   /** Rate and concurrency limits (widget traffic): before a create, a follow-up or an approval. */
   onTaskCreate?: (ctx: Context, action?: TaskAction) => void | Promise<void>;
 }) {
