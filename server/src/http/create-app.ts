@@ -13,10 +13,13 @@ import { createTasksRouter } from './routes/tasks-routes.ts';
 import { serveWidgetAssets } from './routes/widget-assets-route.ts';
 import { createReplayGate } from './replay-gate.ts';
 import { createStreamSlots } from './stream-slots.ts';
+import { createUploadSlots } from './upload-slots.ts';
 
 // Stream catch-ups running at once (each holds a page of a log and one message until its client reads
 // them), and per caller, so one caller's clients that never read cannot hold every turn.
 const REPLAY_LIMITS = { maxConcurrent: 8, maxPerCaller: 2 };
+// Multipart uploads in progress: each may stage up to a workspace quota on disk before it is placed.
+const UPLOAD_LIMITS = { maxPerCaller: 2, maxTotal: 16 };
 
 export interface AppDependencies {
   logger: Logger;
@@ -58,7 +61,14 @@ export function createApp(deps: AppDependencies): Koa {
     replayGate: createReplayGate(REPLAY_LIMITS),
     stallTimeoutMs: deps.streamLimits.streamStallTimeoutMs,
   };
-  const tasksRouter = createTasksRouter({ tasks: deps.tasks, events: deps.events, stagingDir: deps.stagingDir, streams, ...(deps.onTaskCreate ? { onTaskCreate: deps.onTaskCreate } : {}) });
+  const tasksRouter = createTasksRouter({
+    tasks: deps.tasks,
+    events: deps.events,
+    stagingDir: deps.stagingDir,
+    streams,
+    uploads: createUploadSlots(UPLOAD_LIMITS),
+    ...(deps.onTaskCreate ? { onTaskCreate: deps.onTaskCreate } : {}),
+  });
   api.use(authenticate({ apiKeys: deps.apiKeys, widgetAuth: deps.widgetAuth }));
   api.use(tasksRouter.routes());
   app.use(api.routes());

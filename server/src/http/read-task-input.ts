@@ -17,11 +17,17 @@ export interface TaskInputBody {
  * Reads a task or follow-up body: JSON, a urlencoded form (Python's `requests.post(url, data=…)`), or multipart
  * with `files` (streamed to staging with limits).
  */
-export async function readTaskInput(ctx: Context, stagingDir: string): Promise<TaskInputBody> {
+export async function readTaskInput(ctx: Context, stagingDir: string, options: { maxUploadBytes?: number } = {}): Promise<TaskInputBody> {
   const type = ctx.request.type;
   if (type === 'multipart/form-data') {
     try {
-      const { fields, files } = await receiveMultipart(ctx.req, { stagingDir, maxFiles: MAX_FILES, maxFileBytes: MAX_FILE_BYTES, maxFieldBytes: 1024 * 1024 });
+      const { fields, files } = await receiveMultipart(ctx.req, {
+        stagingDir,
+        maxFiles: MAX_FILES,
+        maxFileBytes: MAX_FILE_BYTES,
+        maxFieldBytes: 1024 * 1024,
+        ...(options.maxUploadBytes !== undefined ? { maxTotalBytes: options.maxUploadBytes } : {}),
+      });
       return { fields, files };
     } catch (error) {
       if (error instanceof UploadError) throw new AppError(error.code as 'VALIDATION_ERROR', error.message, { status: error.status });

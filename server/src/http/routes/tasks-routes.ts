@@ -6,10 +6,11 @@ import type { TaskEventLog } from '../../events/task-event-log.ts';
 import { toArtifactStream } from '../../services/tasks/artifact-stream.ts';
 import type { TasksService } from '../../services/tasks/tasks-service.ts';
 import type { TaskAction } from '../../services/widget-identity/widget-rate-limits.ts';
-import { optionalString, parseBooleanField, parseEnvField, readFieldsBody, readTaskInput } from '../read-task-input.ts';
+import { optionalString, parseBooleanField, parseEnvField, readFieldsBody, readTaskInput, type TaskInputBody } from '../read-task-input.ts';
 import { discardStagedFiles } from '../../services/uploads/receive-multipart.ts';
 import type { ReplayGate } from '../replay-gate.ts';
 import type { StreamSlots } from '../stream-slots.ts';
+import type { UploadSlots } from '../upload-slots.ts';
 import { createStreamHandler } from './stream-route.ts';
 
 function pageParam(value: unknown, name: string, fallback: number, max: number): number {
@@ -25,17 +26,35 @@ export function createTasksRouter(deps: {
   events: TaskEventLog;
   stagingDir: string;
   streams: { slots: StreamSlots; replayGate: ReplayGate; stallTimeoutMs: number; recheckMs?: number };
+  uploads: UploadSlots;
   /** Rate and concurrency limits (widget traffic): before a create, a follow-up or an approval. */
   onTaskCreate?: (ctx: Context, action?: TaskAction) => void | Promise<void>;
 }) {
   const router = new Router();
   const { tasks } = deps;
 
+  /**
+   * Reads a task or follow-up body and runs `use` with it; staged files are removed afterwards, placed or
+   * refused. An upload holds an upload slot until then and may stage at most what `budget` allows.
+   */
+  const withInput = async (ctx: Context, budget: () => Promise<number>, use: (input: TaskInputBody) => Promise<void>) => {
+    const upload = ctx.request.type === 'multipart/form-data';
+    const release = upload ? deps.uploads.acquire(ctx.state.principal) : () => {};
+    try {
+      const input = await readTaskInput(ctx, deps.stagingDir, upload ? { maxUploadBytes: await budget() } : {});
+      try {
+        await use(input);
+      } finally {
+        await discardStagedFiles(input.files);
+      }
+    } finally {
+      release();
+    }
+  };
+
   router.post('/tasks', async (ctx) => {
     await deps.onTaskCreate?.(ctx);
-    const { fields, files } = await readTaskInput(ctx, deps.stagingDir);
-    // Staged files are linked into the workspace or refused: either way nothing stays in staging.
-    try {
+    await withInput(ctx, () => tasks.uploadBudget(ctx.state.principal), async ({ fields, files }) => {
       const systemPrompt = optionalString(fields.systemPrompt, 'systemPrompt');
       // A visitor's words go to the model as theirs, never as system instructions beside the owner's.
       if (systemPrompt !== undefined && ctx.state.principal.kind === 'widget') {
@@ -51,9 +70,7 @@ export function createTasksRouter(deps: {
         files,
       });
       ctx.body = { success: true, data };
-    } finally {
-      await discardStagedFiles(files);
-    }
+    });
   });
 
   router.get('/tasks', async (ctx) => {
@@ -81,12 +98,9 @@ export function createTasksRouter(deps: {
     const current = await tasks.findForStream(ctx.state.principal, ctx.params.id!);
     if (!isTerminalStatus(current.status as TaskStatus)) throw new AppError('TASK_BUSY', `Task ${current.id} is ${current.status}; send the follow-up once it has finished`);
     await deps.onTaskCreate?.(ctx, 'follow-up');
-    const { fields, files } = await readTaskInput(ctx, deps.stagingDir);
-    try {
+    await withInput(ctx, () => tasks.uploadBudget(ctx.state.principal, current.id), async ({ fields, files }) => {
       ctx.body = { success: true, data: await tasks.followUp(ctx.state.principal, ctx.params.id!, { message: fields.message, files }) };
-    } finally {
-      await discardStagedFiles(files);
-    }
+    });
   });
 
   router.post('/tasks/:id/tools/:callId/approve', async (ctx) => {

@@ -19,6 +19,7 @@ import { createRedactor } from '../../runtime/secrets/create-redactor.ts';
 import { createFingerprintRedactor, fingerprintSecrets } from '../../runtime/secrets/secret-fingerprints.ts';
 import { DEFAULT_SANDBOX_LIMITS, toSandboxLimits, toWorkspaceBudget } from '../../runtime/sandbox/sandbox-limits.ts';
 import { parseAgentState, type TaskRunner } from '../../runtime/task-runner.ts';
+import { checkWorkspaceBudget } from '../../runtime/workspace/check-workspace-budget.ts';
 import { openWorkspace, withWorkspace } from '../../runtime/workspace/open-workspace.ts';
 import { parseWorkspacePath } from '../../runtime/workspace/parse-workspace-path.ts';
 import { walkWorkspace } from '../../runtime/workspace/walk-workspace.ts';
@@ -121,9 +122,7 @@ export function createTasksService(deps: {
   const receiveFiles = async (taskId: string, project: string, files: StagedFile[] | undefined): Promise<AttachedFile[]> => {
     if (!files || files.length === 0) return [];
     try {
-      const config = (await deps.projects.find(project))?.config;
-      const budget = toWorkspaceBudget(config ? toSandboxLimits(config) : DEFAULT_SANDBOX_LIMITS);
-      return await placeUploads(runner.workspaceDir(taskId), files, { budget });
+      return await placeUploads(runner.workspaceDir(taskId), files, { budget: await workspaceBudget(project) });
     } catch (error) {
       // A refused archive or name is the client's 400, not a server failure.
       if (error instanceof UploadError) throw new AppError(error.code, error.message, { status: error.status });
@@ -131,10 +130,31 @@ export function createTasksService(deps: {
     }
   };
 
+  const workspaceBudget = async (project: string) => {
+    const config = (await deps.projects.find(project))?.config;
+    return toWorkspaceBudget(config ? toSandboxLimits(config) : DEFAULT_SANDBOX_LIMITS);
+  };
+
   const userTurn = (message: string, attachedFiles: AttachedFile[]) =>
     attachedFiles.length > 0 ? `${formatAttachedFilesNote(attachedFiles)}\n\n${message}` : message;
 
   return {
+    /**
+     * Bytes an upload may stage before its body is read: the project's workspace quota for a new task,
+     * what the task's workspace has free for a follow-up (call after the task's visibility is checked).
+     */
+    async uploadBudget(principal: Principal, taskId?: string): Promise<number> {
+      const budget = await workspaceBudget(principal.project);
+      if (taskId === undefined) return budget.quotaBytes;
+      try {
+        return (await checkWorkspaceBudget(runner.workspaceDir(taskId), budget)).bytes;
+      } catch (error) {
+        if (!(error instanceof WorkspaceAccessError)) throw error;
+        // A full workspace takes nothing; one removed by retention starts empty.
+        return error.reason === 'too_large' ? 0 : budget.quotaBytes;
+      }
+    },
+
     async create(principal: Principal, input: CreateTaskInput): Promise<{ id: string; status: 'pending' }> {
       const message = requireMessage(input.message);
       const project = await deps.projects.find(principal.project);

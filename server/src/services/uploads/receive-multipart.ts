@@ -22,6 +22,8 @@ export interface ReceiveMultipartOptions {
   maxFiles: number;
   maxFileBytes: number;
   maxFieldBytes: number;
+  /** All files together: what the task's workspace has free (its quota is checked again when they are placed). */
+  maxTotalBytes?: number;
 }
 
 const FILE_FIELDS = new Set(['files', 'files[]']);
@@ -33,8 +35,9 @@ function megabytes(bytes: number): string {
 
 /**
  * Streams a multipart body: fields into memory, `files` (or `files[]`) into a fresh directory under
- * `stagingDir`. Refuses too many files (400 VALIDATION_ERROR) or a file too large (413 PAYLOAD_TOO_LARGE)
- * as soon as the limit is crossed, and deletes everything staged whenever it fails.
+ * `stagingDir`. Refuses too many files (400 VALIDATION_ERROR), a file too large or files together larger
+ * than `maxTotalBytes` (413 PAYLOAD_TOO_LARGE) as soon as the limit is crossed, so a request can never put
+ * more on disk than the workspace could take; deletes everything staged whenever it fails.
  */
 export async function receiveMultipart(
   request: IncomingMessage,
@@ -56,6 +59,7 @@ export async function receiveMultipart(
 
   const fields: Record<string, string> = {};
   const files: StagedFile[] = [];
+  let totalBytes = 0;
   const writes: Promise<void>[] = [];
   const activeWrites = new Set<{ stream: Readable; out: WriteStream }>();
   let failure: UploadError | undefined;
@@ -88,6 +92,16 @@ export async function receiveMultipart(
       files.push(staged);
       stream.on('data', (chunk: Buffer) => {
         staged.size += chunk.length;
+        totalBytes += chunk.length;
+        if (options.maxTotalBytes !== undefined && totalBytes > options.maxTotalBytes) {
+          fail(
+            new UploadError(
+              `The files together are larger than the ${megabytes(options.maxTotalBytes)} the task's workspace has free`,
+              'PAYLOAD_TOO_LARGE',
+              413,
+            ),
+          );
+        }
       });
       stream.on('limit', () => {
         fail(
