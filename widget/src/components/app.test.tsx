@@ -164,6 +164,33 @@ describe('App composer', () => {
     expect(host.querySelector('.cc-interrupted')!.textContent).toBe('This reply was stopped.');
   });
 
+  it('shows a denied call without the note written for the model', async () => {
+    const { host, send, pushEvents } = setup();
+    await send('Run ls');
+    await pushEvents(
+      { event: 'history_done', data: { messageCount: 1, isStreaming: true } },
+      { event: 'tool_call', data: { callId: 'c1', toolName: 'run_shell_command', status: 'awaiting_approval', args: { command: 'ls' } }, seq: 1 },
+    );
+    await act(async () => byText(host.querySelector('fieldset')!, 'Deny')!.click());
+    await pushEvents({
+      event: 'tool_result',
+      data: { callId: 'c1', toolName: 'run_shell_command', status: 'rejected', output: 'The user declined to run this tool call. Do not retry it; continue without it.' },
+      seq: 2,
+    });
+    expect(host.textContent).toContain('You denied this.');
+    expect(host.textContent).not.toContain('Do not retry');
+  });
+
+  it('puts focus in the message box when the visitor starts a new conversation', async () => {
+    const { host, send, pushEvents } = setup();
+    await send('hello');
+    await pushEvents({ event: 'history_done', data: { messageCount: 1, isStreaming: true } }, { event: 'done', data: { finalResponse: 'hi' }, seq: 1 });
+    const plus = byText(host, 'New conversation')!;
+    plus.focus();
+    await act(async () => plus.click());
+    expect(document.activeElement).toBe(host.querySelector('textarea'));
+  });
+
   it('closes on Escape', async () => {
     const { host, onClose } = setup();
     await act(() => {

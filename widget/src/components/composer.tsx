@@ -24,6 +24,14 @@ export function Composer({ model, placeholder }: { model: ChatModel; placeholder
     else textarea.current?.focus();
   }, [busy]);
 
+  // A conversation the visitor started or picked: they will type next.
+  const wantsFocus = model.composerFocus.value;
+  useEffect(() => {
+    if (!wantsFocus || busy) return;
+    model.composerFocus.value = false;
+    textarea.current?.focus();
+  }, [wantsFocus, busy]);
+
   const onFocusIn = () => {
     hadFocus.current = true;
   };

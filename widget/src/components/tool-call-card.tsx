@@ -23,7 +23,8 @@ export function ToolCallCard({ call, decision, t, onApprove }: ToolCallCardProps
   // Closed by a stop (the shared fold's note), not denied or broken: say so.
   const stopped = call.output === CANCELLED_TURN_MESSAGE && (call.status === 'rejected' || call.status === 'error');
   const action = toToolAction(call, t);
-  const output = call.output !== undefined && call.output !== '' && call.output !== CANCELLED_TURN_MESSAGE ? call.output : null;
+  // A declined call's output is the note to the model ("Do not retry it…"): the badge says it for people.
+  const output = call.output !== undefined && call.output !== '' && call.output !== CANCELLED_TURN_MESSAGE && call.status !== 'rejected' ? call.output : null;
   const details = action.details && <ScrollablePre>{action.details}</ScrollablePre>;
   return (
     <div class={`cc-tool cc-tool-${call.status}`} data-tool={call.toolName}>

@@ -51,6 +51,8 @@ export function createChatModel(options: ChatModelOptions) {
   const unavailable = signal(false);
   const draft = signal('');
   const attachments = signal<File[]>([]);
+  /** Set when the visitor starts or picks a conversation: the composer takes focus once it can. */
+  const composerFocus = signal(false);
 
   let localCount = 0;
 
@@ -261,8 +263,17 @@ export function createChatModel(options: ChatModelOptions) {
     send,
     stop,
     approve,
-    newConversation,
-    openConversation,
+    composerFocus,
+    /** The visitor starts a new conversation (focus goes to the composer). */
+    newConversation: () => {
+      newConversation();
+      composerFocus.value = true;
+    },
+    /** The visitor reopens an earlier conversation (focus goes to the composer once it has loaded). */
+    openConversation: (id: string) => {
+      openConversation(id);
+      composerFocus.value = true;
+    },
     showList,
     addFiles,
     removeFile,

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { baseSandboxEnv, buildBwrapArgs, filterEnv, SANDBOX_UID, toBwrapArgsFile } from './build-bwrap-args.ts';
 import { type CgroupSupport, type CgroupTotals, type CommandCgroup, detectCgroups } from './detect-cgroups.ts';
 import { findPrivatePaths, type PrivatePaths } from './find-private-paths.ts';
-import { checkWorkspaceBudget } from '../workspace/check-workspace-budget.ts';
+import { checkWorkspaceBudget, tooDeepMessage } from '../workspace/check-workspace-budget.ts';
 import { measureWorkspaceUsage } from '../workspace/measure-workspace-usage.ts';
 import { withWorkspace } from '../workspace/open-workspace.ts';
 import { DEFAULT_WALK_LIMITS, walkWorkspace } from '../workspace/walk-workspace.ts';
@@ -182,6 +182,7 @@ function primaryLimit(
 /** Why the workspace is over its budget (quota or entry limit), or undefined when it is within it. */
 async function overBudget(workspaceDir: string, limits: SandboxLimits): Promise<string | undefined> {
   const usage = await measureWorkspaceUsage(workspaceDir, { maxEntries: limits.maxWorkspaceEntries });
+  if (usage.tooDeep && usage.entries <= limits.maxWorkspaceEntries) return tooDeepMessage(DEFAULT_WALK_LIMITS.maxDepth);
   if (!usage.complete || usage.entries > limits.maxWorkspaceEntries) {
     return `The workspace holds more than ${limits.maxWorkspaceEntries} files and folders, its limit; delete files or folders before running more commands`;
   }

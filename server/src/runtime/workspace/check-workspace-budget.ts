@@ -1,10 +1,16 @@
 import { measureWorkspaceUsage } from './measure-workspace-usage.ts';
+import { DEFAULT_WALK_LIMITS } from './walk-workspace.ts';
 import { WorkspaceAccessError } from './workspace-access-error.ts';
 
 /** A workspace's budget: disk bytes and entries (files, folders, links). */
 export interface WorkspaceBudget {
   quotaBytes: number;
   maxEntries: number;
+}
+
+/** What a visitor is told when folders nest deeper than the server walks: the real reason, not a count. */
+export function tooDeepMessage(maxDepth: number): string {
+  return `The workspace has folders nested more than ${maxDepth} levels deep, its limit; remove the deepest folders before writing more.`;
 }
 
 function megabytes(bytes: number): string {
@@ -22,6 +28,7 @@ export async function checkWorkspaceBudget(
 ): Promise<{ bytes: number; entries: number }> {
   const usage = await measureWorkspaceUsage(dir, { maxEntries: budget.maxEntries });
   const bytes = adding.bytes ?? 0;
+  if (usage.tooDeep && usage.entries <= budget.maxEntries) throw new WorkspaceAccessError('too_large', tooDeepMessage(DEFAULT_WALK_LIMITS.maxDepth));
   if (!usage.complete || usage.entries + (adding.entries ?? 0) > budget.maxEntries) {
     throw new WorkspaceAccessError(
       'too_large',

@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { checkWorkspaceBudget } from './check-workspace-budget.ts';
 import { measureWorkspaceUsage } from './measure-workspace-usage.ts';
 import { parseWorkspacePath } from './parse-workspace-path.ts';
 
@@ -41,5 +42,15 @@ describe('parseWorkspacePath', () => {
     expect(() => parseWorkspacePath('../x')).toThrow('"../x" is outside the workspace.');
     expect(() => parseWorkspacePath('/etc/passwd')).toThrow(/outside the workspace/);
     expect(() => parseWorkspacePath('a\0b')).toThrow(/NUL/);
+  });
+
+  it('says folders nest too deep, not that there are too many, when a tree of a hundred levels is small', async () => {
+    await fs.mkdir(path.join(workspace, ...Array.from({ length: 100 }, () => 'd')), { recursive: true });
+    const usage = await measureWorkspaceUsage(workspace, { maxEntries: 10_000 });
+    expect(usage).toMatchObject({ complete: false, tooDeep: true });
+    expect(usage.entries).toBeLessThan(200);
+    await expect(checkWorkspaceBudget(workspace, { quotaBytes: 1024 * 1024 * 1024, maxEntries: 10_000 })).rejects.toThrow(
+      'The workspace has folders nested more than 64 levels deep, its limit; remove the deepest folders before writing more.',
+    );
   });
 });

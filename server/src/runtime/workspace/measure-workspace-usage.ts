@@ -7,6 +7,8 @@ export interface WorkspaceUsage {
   entries: number;
   /** False when the tree was too large or too deep to walk whole; treat it as over any budget. */
   complete: boolean;
+  /** Folders nest deeper than the walk goes (64 levels): the reason it is incomplete, if not its size. */
+  tooDeep: boolean;
 }
 
 /**
@@ -31,6 +33,6 @@ export async function measureWorkspaceUsage(dir: string, options: { maxEntries?:
       },
       { ...DEFAULT_WALK_LIMITS, maxEntries: options.maxEntries !== undefined ? options.maxEntries + 1 : DEFAULT_WALK_LIMITS.maxEntries },
     );
-    return { bytes, entries: summary.entries, complete: summary.complete };
+    return { bytes, entries: summary.entries, complete: summary.complete, tooDeep: summary.tooDeep };
   });
 }

@@ -16,10 +16,11 @@ export interface WalkLimits {
   maxDepth: number;
 }
 
-/** How a walk ended: `complete` is false when a limit cut it short. */
+/** How a walk ended: `complete` is false when a limit cut it short; `tooDeep` when folders nested past `maxDepth`. */
 export interface WalkSummary {
   entries: number;
   complete: boolean;
+  tooDeep: boolean;
 }
 
 export const DEFAULT_WALK_LIMITS: WalkLimits = { maxEntries: 200_000, maxDepth: 64 };
@@ -38,6 +39,7 @@ export async function walkWorkspace(
 ): Promise<WalkSummary> {
   let entries = 0;
   let complete = true;
+  let tooDeep = false;
   const walk = async (dir: FileHandle, prefix: string, depth: number): Promise<void> => {
     const children = await workspace.readDirectory(dir).catch(() => []);
     for (const child of children) {
@@ -52,6 +54,7 @@ export async function walkWorkspace(
       if (!child.stat.isDirectory()) continue;
       if (depth + 1 >= limits.maxDepth) {
         complete = false;
+        tooDeep = true;
         continue;
       }
       const sub = await fs.open(entryPath(dir, child.name), SUBDIRECTORY_FLAGS).catch(() => undefined);
@@ -69,5 +72,5 @@ export async function walkWorkspace(
   } finally {
     await top.close().catch(() => undefined);
   }
-  return { entries, complete };
+  return { entries, complete, tooDeep };
 }
