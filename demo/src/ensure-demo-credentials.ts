@@ -39,8 +39,9 @@ async function isAppAccepted(apiUrl: string, app: DemoState['app']): Promise<boo
 }
 
 /**
- * Reuses the API key and widget app saved by an earlier run when the server still accepts them (and
- * the app allows the demo's current origins); creates what is missing with the `concierge` CLI.
+ * Reuses the API key and widget app saved by an earlier run when the server still accepts them, adding
+ * the demo's current origins to the app when the page moved; creates what is missing with the
+ * `concierge` CLI.
  */
 export async function ensureDemoCredentials(options: EnsureCredentialsOptions): Promise<EnsuredCredentials> {
   const saved = await loadDemoState(options.stateFile);
@@ -55,8 +56,14 @@ export async function ensureDemoCredentials(options: EnsureCredentialsOptions): 
   }
 
   let app = reusable?.app;
-  const coversOrigins = app !== undefined && options.origins.every((origin) => app!.origins.includes(origin));
-  const createdApp = !app || !coversOrigins || !(await isAppAccepted(options.apiUrl, app));
+  const createdApp = !app || !(await isAppAccepted(options.apiUrl, app));
+  if (app && !createdApp && !options.origins.every((origin) => app!.origins.includes(origin))) {
+    // The page moved (another DEMO_PORT): widen the same app, so its visitor keeps their conversations.
+    const origins = [...new Set([...app.origins, ...options.origins])];
+    const updated = await cli(['apps', 'origins', app.appId, ...origins.flatMap((origin) => ['--origin', origin])]);
+    app = { ...app, origins: Array.isArray(updated.origins) ? updated.origins.map(String) : origins };
+    await saveDemoState(options.stateFile, { version: 1, project: options.project, apiKey: apiKey!, app });
+  }
   if (createdApp) {
     const originArgs = options.origins.flatMap((origin) => ['--origin', origin]);
     const created = await cli(['apps', 'create', '--project', options.project, '--name', 'Northwind help centre (demo)', ...originArgs]);

@@ -186,4 +186,25 @@ describe('npm run demo', () => {
     process.kill(command.pid, 'SIGINT');
     await expectFullStop(command, snapshot, [Number(environment.PORT), Number(environment.DEMO_PORT)], { code: 0, signal: null });
   });
+
+  it('keeps the same widget app, and so the visitor’s conversations, when the page moves to another DEMO_PORT', async () => {
+    expect(firstRun, 'the first test must have run').toBeDefined();
+    const moved = { ...environment, DEMO_PORT: String(await findFreePort()) };
+    const command = runDemoCommand('bash', ['scripts/demo.sh'], { cwd: ROOT, env: moved, timeoutMs: READY_TIMEOUT_MS });
+    started.push(command);
+    const banner = await command.ready;
+    expect(banner.appId).toBe(firstRun!.appId);
+    expect(command.output()).not.toContain('created a widget app');
+    const saved = JSON.parse(fs.readFileSync(path.join(dataDir, 'demo.json'), 'utf8')) as { app: { appId: string; origins: string[] } };
+    expect(saved.app.appId).toBe(firstRun!.appId);
+    expect(saved.app.origins).toEqual(expect.arrayContaining([`http://localhost:${environment.DEMO_PORT}`, `http://localhost:${moved.DEMO_PORT}`]));
+    // The visitor's earlier conversations are still theirs from the moved page.
+    const { token } = (await (await fetch(`${banner.demoUrl}/concierge-token`, { method: 'POST' })).json()) as { token: string };
+    const listed = await fetch(`${banner.apiUrl}/api/v1/tasks`, { headers: { Authorization: `Bearer ${token}`, Origin: banner.demoUrl } });
+    expect(listed.status).toBe(200);
+    expect(((await listed.json()) as { data: unknown[] }).data.length).toBeGreaterThan(0);
+    const snapshot = snapshotProcesses(command);
+    process.kill(command.pid, 'SIGINT');
+    await expectFullStop(command, snapshot, [Number(moved.PORT), Number(moved.DEMO_PORT)], { code: 0, signal: null });
+  });
 });

@@ -88,4 +88,24 @@ describe('appsCommand', () => {
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/No widget app/);
   });
+
+  it('replaces an app’s origins with apps origins, keeping its id and secret, and refuses an unknown app', async () => {
+    const created = JSON.parse((await concierge(['apps', 'create', '--project', 'shop', '--name', 'Moving', '--origin', 'http://localhost:3000', '--json'])).stdout);
+    const updated = await concierge(['apps', 'origins', created.appId, '--origin', 'http://localhost:3000', '--origin', 'http://localhost:3001', '--json']);
+    expect(updated).toMatchObject({ code: 0, stderr: '' });
+    expect(JSON.parse(updated.stdout)).toEqual({ appId: created.appId, origins: ['http://localhost:3000', 'http://localhost:3001'] });
+    const database = await openDatabase({ dataDir });
+    try {
+      const row = await database.db.selectFrom('widget_apps').selectAll().where('id', '=', created.appId).executeTakeFirstOrThrow();
+      expect(JSON.parse(row.origins)).toEqual(['http://localhost:3000', 'http://localhost:3001']);
+      expect(row.secret_hash).toBe(hashAppSecret(created.appSecret));
+    } finally {
+      await database.close();
+    }
+    const unknown = await concierge(['apps', 'origins', 'app_000000000000000000000000', '--origin', 'https://a.example.com']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('No active widget app with id app_000000000000000000000000');
+    const noOrigin = await concierge(['apps', 'origins', created.appId]);
+    expect(noOrigin.code).toBe(2);
+  });
 });

@@ -11,7 +11,10 @@ export interface CommandHelpers {
   UsageError: new (message: string) => Error;
 }
 
-/** `concierge apps create --project P --name N --origin URL… [--json]` and `concierge apps revoke APP_ID [--json]`. */
+/**
+ * `concierge apps create --project P --name N --origin URL… [--json]`, `concierge apps origins APP_ID --origin URL…
+ * [--json]` (replaces the allowed origins, keeping the app) and `concierge apps revoke APP_ID [--json]`.
+ */
 export async function appsCommand(args: string[], helpers: CommandHelpers): Promise<void> {
   const [action, ...rest] = args;
   const { values, positionals } = parseArgs({
@@ -43,6 +46,15 @@ export async function appsCommand(args: string[], helpers: CommandHelpers): Prom
         `origins:   ${app.origins.join(' ')}`,
       ].join('\n'),
     );
+  } else if (action === 'origins') {
+    const id = positionals[0];
+    if (!id || positionals.length > 1) throw new helpers.UsageError('apps origins needs exactly one app id');
+    if (!values.origin || values.origin.length === 0) throw new helpers.UsageError('apps origins needs at least one --origin (the full new list)');
+    const origins = values.origin;
+    const app = await helpers.withDatabase(({ db }) =>
+      createWidgetAppsService({ apps: createWidgetAppsRepository(db), projects: createProjectsRepository(db) }).setOrigins(id, origins),
+    );
+    helpers.print(values.json!, { appId: app.id, origins: app.origins }, `Widget app ${app.id} now allows: ${app.origins.join(' ')}`);
   } else if (action === 'revoke') {
     const id = positionals[0];
     if (!id || positionals.length > 1) throw new helpers.UsageError('apps revoke needs exactly one app id');

@@ -17,6 +17,7 @@ const USAGE = `Usage: concierge <command>
   keys create --project P [--name N] [--expires-in 30d] [--json]
   keys revoke ID [--json]
   apps create --project P --name N --origin URL [--origin URL …] [--json]
+  apps origins APP_ID --origin URL [--origin URL …] [--json]
   apps revoke APP_ID [--json]
   projects apply FILE [--json]
 `;

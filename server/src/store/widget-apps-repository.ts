@@ -16,6 +16,11 @@ export function createWidgetAppsRepository(db: Kysely<Database>) {
     async listActive(): Promise<WidgetAppRow[]> {
       return db.selectFrom('widget_apps').selectAll().where('revoked_at', 'is', null).execute();
     },
+    /** Replaces an active app's allowed origins (a JSON array); false when no such active app exists. */
+    async updateOrigins(id: string, origins: string): Promise<boolean> {
+      const result = await db.updateTable('widget_apps').set({ origins }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
+    },
     /** Marks an app revoked; false when no such app exists. */
     async revoke(id: string, at: string): Promise<boolean> {
       const result = await db.updateTable('widget_apps').set({ revoked_at: at }).where('id', '=', id).executeTakeFirst();

@@ -27,15 +27,19 @@ function toWidgetApp(row: WidgetAppRow): WidgetApp {
   return { id: row.id, project: row.project, name: row.name, origins: JSON.parse(row.origins) as string[], createdAt: row.created_at };
 }
 
+function parseOrigins(requested: readonly string[]): string[] {
+  if (requested.length === 0) throw new AppError('VALIDATION_ERROR', 'A widget app needs at least one allowed origin, e.g. --origin https://shop.example.com');
+  if (requested.length > MAX_ORIGINS) throw new AppError('VALIDATION_ERROR', `A widget app may have at most ${MAX_ORIGINS} origins`);
+  return [...new Set(requested.map(parseOriginPattern))];
+}
+
 /** Registering widget apps (`app_…` id, `cs_…` secret shown once and stored hashed) and checking their credentials. */
 export function createWidgetAppsService(deps: { apps: WidgetAppsRepository; projects: ProjectsRepository; onChange?: () => void }) {
   return {
     async create(input: { project: string; name: string; origins: readonly string[] }): Promise<WidgetApp & { secret: string }> {
       const name = input.name.trim();
       if (name === '' || name.length > MAX_NAME_CHARS) throw new AppError('VALIDATION_ERROR', `The app name must be 1 to ${MAX_NAME_CHARS} characters`);
-      if (input.origins.length === 0) throw new AppError('VALIDATION_ERROR', 'A widget app needs at least one allowed origin, e.g. --origin https://shop.example.com');
-      if (input.origins.length > MAX_ORIGINS) throw new AppError('VALIDATION_ERROR', `A widget app may have at most ${MAX_ORIGINS} origins`);
-      const origins = [...new Set(input.origins.map(parseOriginPattern))];
+      const origins = parseOrigins(input.origins);
       await deps.projects.ensure(input.project);
       const id = `app_${randomBytes(12).toString('hex')}`;
       const secret = `cs_${randomBytes(32).toString('hex')}`;
@@ -73,6 +77,15 @@ export function createWidgetAppsService(deps: { apps: WidgetAppsRepository; proj
     async listAllOrigins(): Promise<string[]> {
       const rows = await deps.apps.listActive();
       return [...new Set(rows.flatMap((row) => JSON.parse(row.origins) as string[]))];
+    },
+
+    /** Replaces an app's allowed origins; its id, secret and visitors' conversations stay as they are. */
+    async setOrigins(id: string, requested: readonly string[]): Promise<WidgetApp> {
+      const origins = parseOrigins(requested);
+      const found = APP_ID_PATTERN.test(id) && (await deps.apps.updateOrigins(id, JSON.stringify(origins)));
+      if (!found) throw new AppError('NOT_FOUND', `No active widget app with id ${id}`);
+      deps.onChange?.();
+      return toWidgetApp((await deps.apps.find(id))!);
     },
 
     async revoke(id: string): Promise<void> {
