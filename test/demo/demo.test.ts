@@ -189,7 +189,7 @@ describe('npm run demo', () => {
 
   it('keeps the same widget app, and so the visitor’s conversations, when the page moves to another DEMO_PORT', async () => {
     expect(firstRun, 'the first test must have run').toBeDefined();
-    const moved = { ...environment, DEMO_PORT: String(await findFreePort()) };
+    const moved: Record<string, string> = { ...environment, DEMO_PORT: String(await findFreePort()) };
     const command = runDemoCommand('bash', ['scripts/demo.sh'], { cwd: ROOT, env: moved, timeoutMs: READY_TIMEOUT_MS });
     started.push(command);
     const banner = await command.ready;
