@@ -72,4 +72,41 @@ describe('scale-out on PostgreSQL', () => {
     expect(events.at(-1)?.event).toBe('done');
     expect(events.find((event) => event.event === 'tool_result')?.data).toMatchObject({ status: 'success' });
   });
+
+  it('takes exactly one of two approvals racing on two servers, and runs the tool only if that one allowed it', async () => {
+    for (let round = 0; round < 8; round++) {
+      const { data } = await call(a, 'POST', '/tasks', { message: 'write a report', autoExecute: false });
+      const waiting = await waitForStatus(a, data.id, 'awaiting_approval');
+      const callId = waiting.pendingApprovals[0].callId as string;
+      const [allow, deny] = await Promise.all([
+        call(a, 'POST', `/tasks/${data.id}/tools/${callId}/approve`, { outcome: 'proceed_once' }),
+        call(b, 'POST', `/tasks/${data.id}/tools/${callId}/approve`, { outcome: 'cancel' }),
+      ]);
+      expect([allow.success, deny.success].filter(Boolean)).toHaveLength(1);
+      const loser = allow.success ? deny : allow;
+      expect((loser as unknown as { error: { code: string } }).error.code).toBe('NOT_FOUND');
+      await waitForStatus(a, data.id, 'completed');
+      const events = await readSse(`${a.url}/api/v1/tasks/${data.id}/stream?after=0`, headers());
+      const results = events.filter((event) => event.event === 'tool_result').map((event) => (event.data as { status: string }).status);
+      expect(results).toEqual([allow.success ? 'success' : 'rejected']);
+    }
+  });
+
+  it('takes exactly one of two follow-ups racing on two servers', async () => {
+    for (let round = 0; round < 5; round++) {
+      const { data } = await call(a, 'POST', '/tasks', { message: 'hello there' });
+      await waitForStatus(a, data.id, 'completed');
+      const answers = await Promise.all([
+        call(a, 'POST', `/tasks/${data.id}/messages`, { message: 'first follow-up' }),
+        call(b, 'POST', `/tasks/${data.id}/messages`, { message: 'second follow-up' }),
+      ]);
+      expect(answers.filter((answer) => answer.success)).toHaveLength(1);
+      expect((answers.find((answer) => !answer.success) as unknown as { error: { code: string } }).error.code).toBe('TASK_BUSY');
+      await waitForStatus(a, data.id, 'completed');
+      const history = await call(b, 'GET', `/tasks/${data.id}/history`);
+      const users = (history.data.messages as { role: string; content: string }[]).filter((message) => message.role === 'user');
+      expect(users).toHaveLength(2);
+      expect(history.data.messages).toHaveLength(4);
+    }
+  });
 });

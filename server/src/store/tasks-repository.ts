@@ -46,6 +46,20 @@ export function createTasksRepository(db: Kysely<Database>) {
       return Number(result.numUpdatedRows) > 0;
     },
     /**
+     * Applies `changes` only if the task's status and state are still what the caller read: of two
+     * servers deciding the same thing at once (an approval, a follow-up), exactly one wins.
+     */
+    async updateIfUnchanged(id: string, expected: Pick<TaskRow, 'status' | 'state'>, changes: Updateable<TasksTable>): Promise<boolean> {
+      const result = await db
+        .updateTable('tasks')
+        .set(changes)
+        .where('id', '=', id)
+        .where('status', '=', expected.status)
+        .where('state', '=', expected.state)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
+    },
+    /**
      * Takes the task for this server unless another server holds a live lease on it. `force` ignores
      * leases (SQLite: one server per database, so any lease left behind belongs to a dead process).
      */

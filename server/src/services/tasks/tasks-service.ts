@@ -84,6 +84,9 @@ function toTask(row: TaskRow): Omit<Task, 'output' | 'pendingApprovals'> {
   };
 }
 
+/** Reads of a task an approval may retry when another write got in between. */
+const MAX_DECISION_ATTEMPTS = 5;
+
 function requireMessage(message: unknown): string {
   if (typeof message !== 'string' || message.trim() === '') throw new AppError('VALIDATION_ERROR', '"message" is required and must be a non-empty string');
   if (message.length > MAX_MESSAGE_CHARS) throw new AppError('VALIDATION_ERROR', `"message" is longer than ${MAX_MESSAGE_CHARS} characters`);
@@ -254,20 +257,24 @@ export function createTasksService(deps: {
         state.steps = 0;
         const now = new Date().toISOString();
         const history = buildHistory(await events.list(id));
-        await events.append(id, 'user_message', {
-          id: `msg-${history.messages.length + 1}`,
-          role: 'user',
-          content: message,
-          createdAt: now,
-          ...(attachedFiles.length ? { attachedFiles } : {}),
-        });
-        await tasks.update(id, {
+        // Decided in the database, and committed before the event that announces it: of two follow-ups
+        // racing on two servers, exactly one reopens the task (the other is TASK_BUSY; its files stay
+        // in the workspace's uploads/ for the next message).
+        const reopened = await tasks.updateIfUnchanged(id, row, {
           status: 'pending',
           error: null,
           completed_at: null,
           last_activity_at: now,
           message_count: history.messages.length + 1,
           state: JSON.stringify(state),
+        });
+        if (!reopened) throw new AppError('TASK_BUSY', `Task ${id} took another message at the same moment; send this one once it has finished`);
+        await events.append(id, 'user_message', {
+          id: `msg-${history.messages.length + 1}`,
+          role: 'user',
+          content: message,
+          createdAt: now,
+          ...(attachedFiles.length ? { attachedFiles } : {}),
         });
         runner.schedule(id);
         return { status: 'running' as const };
@@ -279,14 +286,21 @@ export function createTasksService(deps: {
         throw new AppError('VALIDATION_ERROR', '"outcome" must be one of proceed_once, proceed_always, cancel');
       }
       return withLock(id, async () => {
-        const row = await findTask(principal, id);
-        const state = parseAgentState(row.state);
-        // `running` too: a client may answer the live tool_call before the closing turn has set awaiting_approval.
-        const call = ['awaiting_approval', 'running'].includes(row.status) ? awaitingApproval(state).find((pending) => pending.callId === callId) : undefined;
-        if (!call) throw new AppError('NOT_FOUND', `No tool call ${callId} is waiting for approval on task ${id}`);
-        state.decisions[callId] = outcome as ApprovalOutcome;
-        if (outcome === 'proceed_always' && !state.grants.includes(call.toolName)) state.grants.push(call.toolName);
-        await tasks.update(id, { status: 'pending', state: JSON.stringify(state), last_activity_at: new Date().toISOString() });
+        // Decided in the database: of two approvals racing on two servers, exactly one is taken; the
+        // other reads the task again and finds the call decided (404). A read that went stale for
+        // another reason (the turn saved a step) is simply read again.
+        for (let attempt = 1; ; attempt++) {
+          const row = await findTask(principal, id);
+          const state = parseAgentState(row.state);
+          // `running` too: a client may answer the live tool_call before the closing turn has set awaiting_approval.
+          const call = ['awaiting_approval', 'running'].includes(row.status) ? awaitingApproval(state).find((pending) => pending.callId === callId) : undefined;
+          if (!call) throw new AppError('NOT_FOUND', `No tool call ${callId} is waiting for approval on task ${id}`);
+          state.decisions[callId] = outcome as ApprovalOutcome;
+          if (outcome === 'proceed_always' && !state.grants.includes(call.toolName)) state.grants.push(call.toolName);
+          const changes = { status: 'pending', state: JSON.stringify(state), last_activity_at: new Date().toISOString() };
+          if (await tasks.updateIfUnchanged(id, row, changes)) break;
+          if (attempt >= MAX_DECISION_ATTEMPTS) throw new AppError('TASK_BUSY', `Task ${id} kept changing while the approval was recorded; send it again`);
+        }
         // History shows the call executing (or declined) from now on; the wire gets its tool_result next.
         await events.append(id, 'tool_decision', { callId, outcome: outcome as ApprovalOutcome });
         logger.info({ taskId: id, callId, outcome }, 'tool call decided');
