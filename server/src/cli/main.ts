@@ -107,12 +107,12 @@ async function projects(args: string[]): Promise<void> {
   try {
     raw = JSON.parse(await fs.readFile(file, 'utf8'));
   } catch (error) {
-    throw new Error(`Cannot read project file ${file}: ${error instanceof Error ? error.message : String(error)}`);
+    throw new AppError('VALIDATION_ERROR', `Cannot read project file ${file}: ${error instanceof Error ? error.message : String(error)}`);
   }
   const parsed = projectFileSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new Error(`Invalid project file ${file}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    throw new AppError('VALIDATION_ERROR', `Invalid project file ${file}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
   }
   await withDatabase(async ({ db }) => {
     const repository = createProjectsRepository(db);
