@@ -81,7 +81,13 @@ export async function createServer(config: Config, logger: Logger): Promise<Conc
   const bus = config.databaseUrl
     ? await createPostgresEventBus({ connectionString: config.databaseUrl, loadEvent: eventsRepository.find, logger })
     : createTaskEventBus();
-  const events = createTaskEventLog({ repository: eventsRepository, bus });
+  const events = createTaskEventLog({
+    repository: eventsRepository,
+    bus,
+    distributed: config.databaseUrl !== undefined,
+    onPublishError: (taskId, error) =>
+      logger.warn({ taskId, reason: error instanceof Error ? error.message : String(error) }, 'an event was stored but its notification could not be sent; streams read it from the log'),
+  });
   const apiKeys = createApiKeysService({ apiKeys: createApiKeysRepository(database.db), projects });
   const identity = await createWidgetIdentity({ db: database.db, projects, config, logger });
 
@@ -141,9 +147,10 @@ export async function createServer(config: Config, logger: Logger): Promise<Conc
         db = 'unavailable';
       }
       return {
-        status: db === 'ok' ? 'ok' : 'unavailable',
+        status: db === 'ok' && bus.connected ? 'ok' : 'unavailable',
         db: database.kind,
         dbStatus: db,
+        bus: bus.connected ? 'connected' : 'reconnecting',
         sandbox: { mode: sandbox.mode, ...sandbox.enforcement },
         model: { provider: defaultModel.provider, id: defaultModel.modelId, label: defaultModel.label },
         jwt: identity.jwtConfigured ? 'configured' : 'not configured',

@@ -8,40 +8,94 @@ const EVENTS_CHANNEL = 'concierge_task_events';
 const CONTROL_CHANNEL = 'concierge_task_control';
 // NOTIFY payloads must stay under 8000 bytes; larger events travel by reference and are read back.
 const MAX_INLINE_PAYLOAD_BYTES = 7000;
+// A lost LISTEN connection is opened again after 250 ms, then 500 ms… up to 5 s between tries.
+const RECONNECT_FIRST_MS = 250;
+const RECONNECT_MAX_MS = 5_000;
 
 type Notification = { taskId: string; event?: TaskEvent; seq?: number };
 
 /**
  * The scale-out bus: every server LISTENs, every append NOTIFYs, so any server can stream any task
- * and a cancel reaches the server that runs it. Notifications are handled in arrival order.
+ * and a cancel reaches the server that runs it. Notifications are handled in arrival order. A lost
+ * LISTEN connection (a database restart, a dropped socket) is re-established with backoff; meanwhile
+ * `connected` is false and `onDisconnect` listeners are told, since notifications sent in the gap are
+ * gone (streams then catch up from the log, which lost nothing).
  */
 export async function createPostgresEventBus(options: {
   connectionString: string;
   loadEvent(taskId: string, seq: number): Promise<TaskEvent | undefined>;
   logger: Logger;
 }): Promise<TaskEventBus> {
+  const { logger } = options;
   const emitter = new EventEmitter();
   emitter.setMaxListeners(0);
   const pool = new pg.Pool({ connectionString: options.connectionString, max: 4 });
-  pool.on('error', (error) => options.logger.warn({ error }, 'an idle PostgreSQL connection of the event bus dropped'));
-  const listener = new pg.Client({ connectionString: options.connectionString });
-  await listener.connect();
+  pool.on('error', (error) => logger.warn({ reason: error.message }, 'an idle PostgreSQL connection of the event bus dropped'));
+
   let chain: Promise<void> = Promise.resolve();
-  listener.on('notification', (message) => {
+  const onNotification = (message: pg.Notification) => {
     if (!message.payload) return;
     if (message.channel === CONTROL_CHANNEL) {
       emitter.emit('abort', (JSON.parse(message.payload) as { taskId: string }).taskId);
       return;
     }
     const notification = JSON.parse(message.payload) as Notification;
-    chain = chain.then(async () => {
-      const event = notification.event ?? (await options.loadEvent(notification.taskId, notification.seq!));
-      if (event) emitter.emit(`event:${notification.taskId}`, event);
-    }).catch((error: unknown) => options.logger.error({ error, taskId: notification.taskId }, 'event notification failed'));
-  });
-  listener.on('error', (error) => options.logger.error({ error }, 'PostgreSQL LISTEN connection failed'));
-  await listener.query(`LISTEN ${EVENTS_CHANNEL}`);
-  await listener.query(`LISTEN ${CONTROL_CHANNEL}`);
+    chain = chain
+      .then(async () => {
+        const event = notification.event ?? (await options.loadEvent(notification.taskId, notification.seq!));
+        if (event) emitter.emit(`event:${notification.taskId}`, event);
+      })
+      .catch((error: unknown) => logger.warn({ reason: error instanceof Error ? error.message : String(error), taskId: notification.taskId }, 'event notification could not be read'));
+  };
+
+  const listen = async (): Promise<pg.Client> => {
+    const client = new pg.Client({ connectionString: options.connectionString });
+    // Attached before connecting: an error event without a listener would take the process down.
+    client.on('error', (error) => lost(client, error));
+    client.on('end', () => lost(client, new Error('the LISTEN connection ended')));
+    client.on('notification', onNotification);
+    await client.connect();
+    await client.query(`LISTEN ${EVENTS_CHANNEL}`);
+    await client.query(`LISTEN ${CONTROL_CHANNEL}`);
+    return client;
+  };
+
+  let listener: pg.Client | undefined = await listen();
+  let connected = true;
+  let closed = false;
+  let reconnecting: NodeJS.Timeout | undefined;
+
+  function lost(client: pg.Client, error: Error) {
+    if (closed || client !== listener) return;
+    listener = undefined;
+    client.removeAllListeners('notification');
+    void client.end().catch(() => {});
+    connected = false;
+    logger.warn({ reason: error.message }, 'the PostgreSQL LISTEN connection was lost; live events pause until it is back');
+    emitter.emit('disconnect');
+    scheduleReconnect(RECONNECT_FIRST_MS);
+  }
+
+  function scheduleReconnect(delayMs: number) {
+    reconnecting = setTimeout(async () => {
+      reconnecting = undefined;
+      if (closed) return;
+      try {
+        const client = await listen();
+        if (closed) {
+          await client.end().catch(() => {});
+          return;
+        }
+        listener = client;
+        connected = true;
+        logger.info({}, 'the PostgreSQL LISTEN connection is back');
+      } catch (error) {
+        logger.warn({ reason: error instanceof Error ? error.message : String(error), retryInMs: delayMs }, 'could not re-open the PostgreSQL LISTEN connection');
+        scheduleReconnect(Math.min(RECONNECT_MAX_MS, delayMs * 2));
+      }
+    }, delayMs);
+    reconnecting.unref();
+  }
 
   return {
     async publish(taskId, event) {
@@ -59,9 +113,18 @@ export async function createPostgresEventBus(options: {
     onAbort(listenerFn) {
       emitter.on('abort', listenerFn);
     },
+    get connected() {
+      return connected;
+    },
+    onDisconnect(listenerFn) {
+      emitter.on('disconnect', listenerFn);
+      return () => emitter.off('disconnect', listenerFn);
+    },
     async close() {
+      closed = true;
+      clearTimeout(reconnecting);
       emitter.removeAllListeners();
-      await listener.end().catch(() => {});
+      await listener?.end().catch(() => {});
       await pool.end();
     },
   };

@@ -17,6 +17,8 @@ function memoryLog(events: TaskEvent[]) {
       return page;
     },
     subscribe: () => () => {},
+    onDisconnect: () => () => {},
+    distributed: false,
   };
   return { log, reads };
 }

@@ -28,7 +28,8 @@ describe('scale-out on PostgreSQL', () => {
     return (await response.json()) as { success: boolean; data: any };
   };
   const waitForStatus = async (server: TestServer, id: string, status: string) => {
-    for (let i = 0; i < 200; i++) {
+    // Up to 20 s: a scripted turn takes a second or two, longer on a loaded machine.
+    for (let i = 0; i < 800; i++) {
       const task = await call(server, 'GET', `/tasks/${id}`);
       if (task.data.status === status) return task.data;
       await new Promise((resolve) => setTimeout(resolve, 25));

@@ -9,6 +9,10 @@ export interface TaskEventBus {
   /** Asks whichever server runs the task to stop it (cancel). */
   publishAbort(taskId: string): void | Promise<void>;
   onAbort(listener: (taskId: string) => void): void;
+  /** False while live delivery is down (the PostgreSQL connection is being re-established). */
+  readonly connected: boolean;
+  /** Called when live delivery stops: events may have been missed, so open streams must catch up from the log. */
+  onDisconnect(listener: () => void): () => void;
   close(): Promise<void>;
 }
 
@@ -30,6 +34,9 @@ export function createTaskEventBus(): TaskEventBus {
     onAbort(listener) {
       emitter.on('abort', listener);
     },
+    // In one process nothing can be lost between an append and its listeners.
+    connected: true,
+    onDisconnect: () => () => {},
     close: async () => {
       emitter.removeAllListeners();
     },

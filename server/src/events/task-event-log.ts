@@ -11,6 +11,10 @@ export interface TaskEventLog {
   /** Events after `afterSeq`, at most `limit` of them when given (one page). */
   list(taskId: string, afterSeq?: number, limit?: number): Promise<TaskEvent[]>;
   subscribe(taskId: string, listener: (event: TaskEvent) => void): () => void;
+  /** Called when live delivery stops (the bus lost its connection): open streams must catch up from the log. */
+  onDisconnect(listener: () => void): () => void;
+  /** True when notifications travel between servers and one can be lost: streams then check the log now and then. */
+  readonly distributed: boolean;
 }
 
 const MAX_APPEND_ATTEMPTS = 5;
@@ -20,7 +24,13 @@ function isUniqueViolation(error: unknown): boolean {
   return code === '23505' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE';
 }
 
-export function createTaskEventLog(options: { repository: TaskEventsRepository; bus: TaskEventBus }): TaskEventLog {
+export function createTaskEventLog(options: {
+  repository: TaskEventsRepository;
+  bus: TaskEventBus;
+  /** The bus carries events between servers (PostgreSQL). */
+  distributed?: boolean;
+  onPublishError?: (taskId: string, error: unknown) => void;
+}): TaskEventLog {
   const { repository, bus } = options;
   const tails = new Map<string, Promise<unknown>>();
 
@@ -30,7 +40,9 @@ export function createTaskEventLog(options: { repository: TaskEventsRepository; 
       try {
         const seq = await repository.append(taskId, event, data, createdAt);
         const entry = { seq, event, data, createdAt } as TaskEvent;
-        await bus.publish(taskId, entry);
+        // The event is stored: a notification that cannot be sent loses nothing, since streams fill
+        // gaps from the log. Failing here would make the caller append it again.
+        await Promise.resolve(bus.publish(taskId, entry)).catch((error: unknown) => options.onPublishError?.(taskId, error));
         return entry;
       } catch (error) {
         // Another server appended to the same task at the same moment: take the next number.
@@ -53,5 +65,7 @@ export function createTaskEventLog(options: { repository: TaskEventsRepository; 
     },
     list: (taskId, afterSeq, limit) => repository.list(taskId, afterSeq, limit),
     subscribe: (taskId, listener) => bus.subscribe(taskId, listener),
+    onDisconnect: (listener) => bus.onDisconnect(listener),
+    distributed: options.distributed ?? false,
   };
 }

@@ -6,6 +6,7 @@ import type { TaskEventBus } from '../events/task-event-bus.ts';
 import type { TaskEventLog } from '../events/task-event-log.ts';
 import type { Logger } from '../logging/logger.ts';
 import { secretRegistry } from '../logging/secret-registry.ts';
+import { isDatabaseUnavailable } from '../store/is-database-unavailable.ts';
 import type { ProjectConfig } from '../store/project-config.ts';
 import { toSandboxLimits } from './sandbox/sandbox-limits.ts';
 import { buildHistory } from '../events/build-history.ts';
@@ -78,6 +79,9 @@ export const LEASE_MS = 30_000;
 export const REVOCATION_CHECK_MS = 3_000;
 const APP_REVOKED = new Error('The widget app was revoked');
 const SWEEP_INTERVAL_MS = 10_000;
+// A turn stopped by a database outage is tried again after 1 s, then 2, 4… up to 30 s.
+const DATABASE_RETRY_FIRST_MS = 1_000;
+const DATABASE_RETRY_MAX_MS = 30_000;
 
 export function parseAgentState(raw: string): AgentState {
   return { ...createAgentState(), ...(JSON.parse(raw) as Partial<AgentState>) };
@@ -267,6 +271,33 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
     }
   };
 
+  /** Fails the task with `message`, unless it is gone or the database cannot be reached (then it resumes later). */
+  const failIfPresent = async (taskId: string, message: string, code: string) => {
+    try {
+      const task = await tasks.find(taskId);
+      if (task) await fail(task, message, code);
+    } catch (error) {
+      if (isDatabaseUnavailable(error)) retryWhenDatabaseIsBack(taskId, error);
+      else logger.error({ taskId, error }, 'could not record the failure of a task');
+    }
+  };
+
+  // Consecutive turns of a task stopped by a database outage, for the backoff before the next try.
+  const databaseRetries = new Map<string, number>();
+  const retryWhenDatabaseIsBack = (taskId: string, error: unknown) => {
+    const attempt = (databaseRetries.get(taskId) ?? 0) + 1;
+    databaseRetries.set(taskId, attempt);
+    const delayMs = Math.min(DATABASE_RETRY_MAX_MS, DATABASE_RETRY_FIRST_MS * 2 ** (attempt - 1));
+    logger.warn({ taskId, attempt, delayMs, reason: error instanceof Error ? error.message : String(error) }, 'the database is unavailable; the turn resumes once it is back');
+    const timer = setTimeout(() => {
+      if (draining) return;
+      if (running.has(taskId)) rescheduled.add(taskId);
+      else enqueue(taskId);
+      pump();
+    }, delayMs);
+    timer.unref();
+  };
+
   const pump = () => {
     while (!draining && running.size < options.maxConcurrent && queue.length > 0) {
       const taskId = queue.shift()!;
@@ -274,17 +305,23 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
       const controller = new AbortController();
       const stopWatching = watchRevocation(taskId, controller);
       const done = runTurn(taskId, controller.signal)
+        .then(() => {
+          databaseRetries.delete(taskId);
+        })
         .catch(async (error: unknown) => {
           if (controller.signal.reason === APP_REVOKED) {
             logger.warn({ taskId }, 'task stopped: its widget app was revoked');
-            const task = await tasks.find(taskId);
-            if (task) await fail(task, 'This conversation was stopped because the site’s chat access was revoked.', 'APP_REVOKED').catch(() => {});
+            await failIfPresent(taskId, 'This conversation was stopped because the site’s chat access was revoked.', 'APP_REVOKED');
             return;
           }
           if (controller.signal.aborted) return;
+          if (isDatabaseUnavailable(error)) {
+            // An outage is weather: the turn resumes from its last saved step once the database is back.
+            retryWhenDatabaseIsBack(taskId, error);
+            return;
+          }
           logger.error({ taskId, error }, 'task turn crashed');
-          const task = await tasks.find(taskId);
-          if (task) await fail(task, 'The agent stopped because of an internal error.', 'INTERNAL_ERROR').catch(() => {});
+          await failIfPresent(taskId, 'The agent stopped because of an internal error.', 'INTERNAL_ERROR');
         })
         .finally(() => {
           stopWatching();

@@ -3,6 +3,7 @@ import type { ApiFailure } from '@concierge/shared';
 import { AppError, isAppError } from '../../errors/app-error.ts';
 import type { Logger } from '../../logging/logger.ts';
 import { secretRegistry } from '../../logging/secret-registry.ts';
+import { isDatabaseUnavailable } from '../../store/is-database-unavailable.ts';
 
 /** Wraps every failure in the Sigmic envelope; unexpected errors become a generic 500 (detail only in the log). */
 export function errorEnvelope(logger: Logger): Middleware {
@@ -19,7 +20,11 @@ export function errorEnvelope(logger: Logger): Middleware {
       else if (isBodyError(caught)) error = caught.status === 413
         ? new AppError('PAYLOAD_TOO_LARGE', 'The request body is too large')
         : new AppError('VALIDATION_ERROR', caught.message);
-      else {
+      else if (isDatabaseUnavailable(caught)) {
+        // An outage is weather: the client is told to come back, and nothing was half written.
+        logger.warn({ requestId: ctx.state.requestId, path: ctx.path, reason: (caught as Error).message }, 'request failed: the database is unavailable');
+        error = new AppError('SERVICE_UNAVAILABLE', 'The service cannot reach its database right now; try again in a few seconds', { headers: { 'Retry-After': '5' } });
+      } else {
         logger.error({ requestId: ctx.state.requestId, error: caught, path: ctx.path }, 'request failed');
         error = new AppError('INTERNAL_ERROR', `Internal error (request ${ctx.state.requestId})`);
       }

@@ -4,6 +4,7 @@ import { type CatchUpEnd, replayTaskLog } from '../../events/replay-task-log.ts'
 import type { TaskEventLog } from '../../events/task-event-log.ts';
 import { isAppError } from '../../errors/app-error.ts';
 import type { TasksService } from '../../services/tasks/tasks-service.ts';
+import { isDatabaseUnavailable } from '../../store/is-database-unavailable.ts';
 import { createSseWriter } from '../sse-writer.ts';
 import type { ReplayGate } from '../replay-gate.ts';
 import { principalKey, type StreamSlots } from '../stream-slots.ts';
@@ -13,6 +14,8 @@ export const HEARTBEAT_INTERVAL_MS = 15_000;
 export const PRINCIPAL_RECHECK_INTERVAL_MS = 3_000;
 /** Events read from the log per query while replaying (a catch-up holds one page at a time). */
 export const REPLAY_PAGE_EVENTS = 200;
+/** How often an idle stream on PostgreSQL checks the log for an event whose notification was lost. */
+export const LOG_CHECK_INTERVAL_MS = 5_000;
 // Live events held while the replay runs; past this they are dropped and re-read from the log instead.
 const MAX_HELD_EVENTS = 1000;
 
@@ -41,6 +44,7 @@ export function createStreamHandler(deps: {
   stallTimeoutMs: number;
   heartbeatMs?: number;
   recheckMs?: number;
+  logCheckMs?: number;
 }) {
   return async (ctx: Context) => {
     const principal = ctx.state.principal;
@@ -49,17 +53,19 @@ export function createStreamHandler(deps: {
     const release = deps.slots.acquire(principal, taskId);
     const after = parseResumePoint(ctx);
 
+    // Live events that arrive while the stream catches up are held, then written in order; when too
+    // many come, or one is missing (a notification lost between servers), the log is read instead.
     let held: TaskEvent[] = [];
-    let overflowed = false;
+    let readLog = false;
     let forward: ((event: TaskEvent) => void) | undefined;
-    const unsubscribe = deps.events.subscribe(taskId, (event) => {
-      if (forward) return forward(event);
+    const hold = (event: TaskEvent) => {
       if (held.length >= MAX_HELD_EVENTS) {
         held = [];
-        overflowed = true;
+        readLog = true;
       }
       held.push(event);
-    });
+    };
+    const unsubscribe = deps.events.subscribe(taskId, (event) => (forward ? forward(event) : hold(event)));
 
     ctx.respond = false;
     const response = ctx.res;
@@ -75,11 +81,15 @@ export function createStreamHandler(deps: {
     let closed = false;
     const closing = new AbortController();
     const timers: NodeJS.Timeout[] = [];
+    // Live delivery stopped (the bus lost its database connection): events may be missed, so the
+    // client is sent away to reconnect with Last-Event-ID and catch up from the log.
+    const stopOnDisconnect = deps.events.onDisconnect(() => close());
     const close = () => {
       if (closed) return;
       closed = true;
       closing.abort();
       for (const timer of timers) clearInterval(timer);
+      stopOnDisconnect();
       unsubscribe();
       release();
       if (!response.destroyed) response.end();
@@ -109,6 +119,18 @@ export function createStreamHandler(deps: {
       );
     }
     for (const timer of timers) timer.unref();
+
+    /** Ends a stream that cannot go on; the client reconnects with Last-Event-ID and loses nothing. */
+    const failStream = (error: unknown) => {
+      if (closed) return;
+      if (isDatabaseUnavailable(error)) {
+        // A database outage: a plain close, so clients reconnect (with backoff) instead of giving up.
+        close();
+        return;
+      }
+      writer.write(encodeSseEvent('error', { message: 'The stream failed; reconnect to resume.', code: 'INTERNAL_ERROR' }));
+      close();
+    };
 
     try {
       let lastSeq = 0;
@@ -156,27 +178,61 @@ export function createStreamHandler(deps: {
       }
       lastSeq = end.lastSeq;
       ended = end.ended;
-      // Live events that came in while replaying; if too many came, they are read back from the log.
-      let rounds = 0;
-      while (overflowed && !closed && rounds++ < 1000) {
-        overflowed = false;
-        held = [];
-        await replayLog();
-      }
-      if (closed) return;
-      const pending = held;
-      held = [];
-      writer.write(pending.map(encode).join(''));
-      if (ended) return close();
-      forward = (event) => {
-        const text = encode(event);
-        if (text) writer.write(text);
-        if (ended) close();
+
+      /** Writes the held events in sequence order, reading the log first where one is missing. */
+      const settle = async () => {
+        forward = undefined;
+        for (let rounds = 0; !closed && rounds < 1000; rounds++) {
+          held.sort((a, b) => a.seq - b.seq);
+          const next = held.find((event) => event.seq > lastSeq);
+          if (readLog || (next && next.seq > lastSeq + 1)) {
+            readLog = false;
+            held = [];
+            await replayLog();
+            continue;
+          }
+          const pending = held;
+          held = [];
+          writer.write(pending.map(encode).join(''));
+          break;
+        }
+        if (closed) return;
+        if (ended) return close();
+        forward = (event) => {
+          // The next one, or one already sent: straight through. Anything later means one went missing.
+          if (event.seq > lastSeq + 1) {
+            hold(event);
+            void settle().catch(failStream);
+            return;
+          }
+          const text = encode(event);
+          if (text) writer.write(text);
+          if (ended) close();
+        };
       };
+      await settle();
+      if (closed || !deps.events.distributed) return;
+      // Between servers a notification can be lost without a gap to show it (the task's last event):
+      // now and then an idle stream looks at the log itself.
+      let checking = false;
+      const check = setInterval(() => {
+        if (closed || checking || !forward) return;
+        checking = true;
+        deps.events
+          .list(taskId, lastSeq, 1)
+          .then((newer) => {
+            if (newer.length === 0 || closed || !forward) return;
+            readLog = true;
+            return settle();
+          })
+          .catch(failStream)
+          .finally(() => (checking = false));
+      }, deps.logCheckMs ?? LOG_CHECK_INTERVAL_MS);
+      check.unref();
+      timers.push(check);
     } catch (error) {
-      if (!closed) writer.write(encodeSseEvent('error', { message: 'The stream failed; reconnect to resume.', code: 'INTERNAL_ERROR' }));
-      close();
-      throw error;
+      failStream(error);
+      if (!isDatabaseUnavailable(error)) throw error;
     }
   };
 }
