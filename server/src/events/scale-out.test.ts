@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestDatabase } from '../testing/create-test-database.ts';
 import { readSse } from '../testing/read-sse.ts';
@@ -9,10 +10,12 @@ describe('scale-out on PostgreSQL', () => {
   let a: TestServer;
   let b: TestServer;
   let drop: () => Promise<void>;
+  let databaseUrl: string;
 
   beforeAll(async () => {
     const database = await createTestDatabase(inject('databaseUrl'));
     drop = database.drop;
+    databaseUrl = database.url;
     a = await startTestServer({ DATABASE_URL: database.url, CONCIERGE_MODEL: 'scripted' });
     b = await startTestServer({ DATABASE_URL: database.url, CONCIERGE_MODEL: 'scripted' }, { apiKey: a.apiKey, dataDir: a.dataDir });
   });
@@ -110,4 +113,36 @@ describe('scale-out on PostgreSQL', () => {
       expect(history.data.messages).toHaveLength(4);
     }
   });
+
+  it('stops a turn the moment its server no longer holds the task, and another finishes it once', async () => {
+    const { data } = await call(a, 'POST', '/tasks', { message: 'slow reply please' });
+    const id = data.id as string;
+    const sql = new pg.Client({ connectionString: databaseUrl });
+    await sql.connect();
+    const lastSeq = async () => Number((await sql.query('SELECT coalesce(max(seq), 0) AS seq FROM task_events WHERE task_id = $1', [id])).rows[0].seq);
+    try {
+      for (let i = 0; i < 400 && !(await call(a, 'GET', `/tasks/${id}`)).data.output?.content?.includes('Sentence 3 of 40'); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      // As if this server had stalled past its lease and another had taken the task.
+      await sql.query("UPDATE tasks SET runner_id = 'another-server', lease_until = $2 WHERE id = $1", [id, new Date(Date.now() + 60_000).toISOString()]);
+      const atTakeover = await lastSeq();
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      // At most the one write already under way when the lease moved; then nothing.
+      expect(await lastSeq()).toBeLessThanOrEqual(atTakeover + 1);
+      expect(a.logLines.some((line) => line.includes('this server no longer holds the task'))).toBe(true);
+      // The other holder goes away too: a sweep resumes the task from its last saved step.
+      await sql.query('UPDATE tasks SET lease_until = $2 WHERE id = $1', [id, new Date(Date.now() - 1_000).toISOString()]);
+      const done = await waitForStatus(b, id, 'completed');
+      expect(done.status).toBe('completed');
+    } finally {
+      await sql.end();
+    }
+    const history = await call(b, 'GET', `/tasks/${id}/history`);
+    const reply = history.data.messages.at(-1).content as string;
+    expect(reply.match(/Sentence 1 of 40/g)).toHaveLength(1);
+    expect(reply).toContain('Sentence 40 of 40');
+    const events = await readSse(`${b.url}/api/v1/tasks/${id}/stream?after=0`, headers());
+    expect(events.filter((event) => event.event === 'done')).toHaveLength(1);
+  }, 60_000);
 });

@@ -7,7 +7,11 @@ import type { TaskEventBus } from './task-event-bus.ts';
  * see it. Appends to one task from this process are serialised, so sequence numbers follow call order.
  */
 export interface TaskEventLog {
-  append<K extends TaskEventName>(taskId: string, event: K, data: TaskEventMap[K]): Promise<TaskEvent>;
+  /**
+   * Stores then publishes one event. With `leaseHolder` (a turn's events) it is stored only while that
+   * holder still holds the task's lease; otherwise it throws LeaseLostError and nothing is stored.
+   */
+  append<K extends TaskEventName>(taskId: string, event: K, data: TaskEventMap[K], leaseHolder?: string): Promise<TaskEvent>;
   /** Events after `afterSeq`, at most `limit` of them when given (one page). */
   list(taskId: string, afterSeq?: number, limit?: number): Promise<TaskEvent[]>;
   subscribe(taskId: string, listener: (event: TaskEvent) => void): () => void;
@@ -18,6 +22,14 @@ export interface TaskEventLog {
 }
 
 const MAX_APPEND_ATTEMPTS = 5;
+
+/** A turn's write was refused because its server no longer holds the task (another took it, or a cancel released it). */
+export class LeaseLostError extends Error {
+  constructor(taskId: string) {
+    super(`This server no longer holds task ${taskId}; its turn stops writing`);
+    this.name = 'LeaseLostError';
+  }
+}
 
 function isUniqueViolation(error: unknown): boolean {
   const { code } = (error ?? {}) as { code?: string };
@@ -34,11 +46,12 @@ export function createTaskEventLog(options: {
   const { repository, bus } = options;
   const tails = new Map<string, Promise<unknown>>();
 
-  const appendNow = async (taskId: string, event: TaskEventName, data: unknown): Promise<TaskEvent> => {
+  const appendNow = async (taskId: string, event: TaskEventName, data: unknown, leaseHolder: string | undefined): Promise<TaskEvent> => {
     const createdAt = new Date().toISOString();
     for (let attempt = 1; ; attempt++) {
       try {
-        const seq = await repository.append(taskId, event, data, createdAt);
+        const seq = await repository.append(taskId, event, data, createdAt, leaseHolder);
+        if (seq === undefined) throw new LeaseLostError(taskId);
         const entry = { seq, event, data, createdAt } as TaskEvent;
         // The event is stored: a notification that cannot be sent loses nothing, since streams fill
         // gaps from the log. Failing here would make the caller append it again.
@@ -52,9 +65,9 @@ export function createTaskEventLog(options: {
   };
 
   return {
-    append(taskId, event, data) {
+    append(taskId, event, data, leaseHolder) {
       const previous = tails.get(taskId) ?? Promise.resolve();
-      const result = previous.then(() => appendNow(taskId, event, data));
+      const result = previous.then(() => appendNow(taskId, event, data, leaseHolder));
       const tail = result.catch(() => undefined);
       tails.set(taskId, tail);
       // Drop the chain once idle so memory does not grow with the number of tasks ever seen.

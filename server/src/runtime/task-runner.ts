@@ -5,6 +5,7 @@ import type { LanguageModelV3 } from '@ai-sdk/provider';
 import type { TaskEventBus } from '../events/task-event-bus.ts';
 import type { TaskEventLog } from '../events/task-event-log.ts';
 import type { Logger } from '../logging/logger.ts';
+import { LeaseLostError } from '../events/task-event-log.ts';
 import { secretRegistry } from '../logging/secret-registry.ts';
 import { isDatabaseUnavailable } from '../store/is-database-unavailable.ts';
 import type { ProjectConfig } from '../store/project-config.ts';
@@ -97,7 +98,10 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
   const running = new Map<string, { controller: AbortController; done: Promise<void> }>();
   const secrets = new Map<string, { values: Record<string, string>; unregister: () => void; usedAt: number }>();
   let draining = false;
-  const runnerId = randomUUID();
+  // Leases held by this server's running turns (one per turn): the sweep leaves their tasks alone.
+  const heldLeases = new Set<string>();
+  // Leases a finished turn could not release (the database was down): the task's next turn here takes over from them.
+  const unreleased = new Map<string, string>();
   let sweepTimer: NodeJS.Timeout | undefined;
   // Secrets of idle tasks are dropped, so memory does not grow with every task ever created.
   const secretsTimer = setInterval(() => {
@@ -117,47 +121,67 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
    * Records the end of a turn. The status changes before the terminal event is appended, so a client
    * that sees `done` or `error` can send a follow-up at once. Does nothing if the task was cancelled.
    */
-  const finish = async (task: TaskRow, status: 'completed' | 'failed', error: string | null): Promise<boolean> => {
+  const finish = async (task: TaskRow, status: 'completed' | 'failed', error: string | null, lease?: string): Promise<boolean> => {
     const now = new Date().toISOString();
-    const applied = await tasks.updateIfStatus(task.id, ['running', 'pending'], {
-      status,
-      error,
-      completed_at: now,
-      last_activity_at: now,
-    });
+    const changes = { status, error, completed_at: now, last_activity_at: now };
+    const statuses = ['running', 'pending'];
+    const applied = lease ? await writeLeased(task.id, lease, changes, statuses) : await tasks.updateIfStatus(task.id, statuses, changes);
     if (applied) logger.info({ taskId: task.id, status }, 'task finished');
     return applied;
   };
 
-  const fail = async (task: TaskRow, message: string, code: string) => {
-    if (!(await finish(task, 'failed', message))) return;
-    await events.append(task.id, 'error', { message, code });
+  /** Fails the task; `lease` when the failing turn writes it (then only while it holds the task). */
+  const fail = async (task: TaskRow, message: string, code: string, lease?: string) => {
+    if (!(await finish(task, 'failed', message, lease))) return;
+    await events.append(task.id, 'error', { message, code }, lease);
     // The failed turn is an assistant message in history (docs/api.md "Failed and cancelled turns").
-    await tasks.update(task.id, { message_count: buildHistory(await events.list(task.id)).messages.length });
+    const messageCount = { message_count: buildHistory(await events.list(task.id)).messages.length };
+    if (lease) await writeLeased(task.id, lease, messageCount);
+    else await tasks.update(task.id, messageCount);
   };
 
-  const runTurn = async (taskId: string, signal: AbortSignal) => {
+  /** A turn's write to its task row: LeaseLostError once the turn no longer holds the task; false when the status moved on. */
+  const writeLeased = async (taskId: string, lease: string, changes: Parameters<TasksRepository['update']>[1], statuses?: string[]) => {
+    const outcome = await tasks.updateIfLeased(taskId, lease, changes, statuses);
+    if (outcome === 'lease_lost') throw new LeaseLostError(taskId);
+    return outcome === 'applied';
+  };
+
+  const runTurn = async (taskId: string, controller: AbortController) => {
     const task = await tasks.find(taskId);
     if (!task || !['pending', 'running'].includes(task.status)) return;
-    // Another server may already run it (PostgreSQL); the lease decides.
-    if (!(await tasks.claim(taskId, runnerId, LEASE_MS, options.exclusiveDatabase))) return;
-    const renew = setInterval(() => void tasks.renewLease(taskId, runnerId, LEASE_MS).catch(() => {}), LEASE_MS / 3);
+    // Another server may already run it (PostgreSQL); the lease decides. Each turn holds its own lease,
+    // so a turn of this server that was cut off cannot write as a later one.
+    const lease = randomUUID();
+    if (!(await tasks.claim(taskId, lease, LEASE_MS, options.exclusiveDatabase, unreleased.get(taskId)))) return;
+    unreleased.delete(taskId);
+    heldLeases.add(lease);
+    const renew = setInterval(() => {
+      tasks
+        .renewLease(taskId, lease, LEASE_MS)
+        .then((held) => {
+          if (!held) controller.abort(new LeaseLostError(taskId));
+        })
+        .catch(() => {});
+    }, LEASE_MS / 3);
     renew.unref();
     try {
-      await runClaimedTurn(task, signal);
+      await runClaimedTurn(task, controller.signal, lease);
     } finally {
       clearInterval(renew);
-      await tasks.releaseLease(taskId, runnerId).catch(() => {});
+      heldLeases.delete(lease);
+      await tasks.releaseLease(taskId, lease).catch(() => unreleased.set(taskId, lease));
     }
   };
 
-  const runClaimedTurn = async (task: TaskRow, signal: AbortSignal) => {
+  const runClaimedTurn = async (task: TaskRow, signal: AbortSignal, lease: string) => {
     const taskId = task.id;
     if (task.has_secrets && !secrets.has(taskId)) {
       await fail(
         task,
         'This task’s secrets, which are kept in memory only, are gone (the server restarted, or the task was idle for longer than secrets are kept). Create a new task with its secrets to continue.',
         'SECRETS_LOST',
+        lease,
       );
       return;
     }
@@ -166,9 +190,9 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
     // A follow-up after the retention sweep removed the workspace starts from an empty one.
     if (!existsSync(workspaceDir(taskId))) await createWorkspace(workspaceDir(taskId), options.sandbox?.hostUser);
     const now = new Date().toISOString();
-    await tasks.updateIfStatus(taskId, ['pending', 'running'], { status: 'running', started_at: task.started_at ?? now, last_activity_at: now });
+    await writeLeased(taskId, lease, { status: 'running', started_at: task.started_at ?? now, last_activity_at: now }, ['pending', 'running']);
     logger.info({ taskId, status: 'running' }, 'task running');
-    await events.append(taskId, 'status', { status: 'connecting' });
+    await events.append(taskId, 'status', { status: 'connecting' }, lease);
     // A project naming a provider the server has no key (or base URL) for fails its turns with a clear code.
     let model: LanguageModelV3;
     try {
@@ -176,7 +200,7 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
     } catch (error) {
       if (!(error instanceof ModelConfigError)) throw error;
       logger.error({ taskId, project: task.project, reason: error.message }, 'the project model is not configured');
-      await fail(task, describeModelFailure(error).message, error.code);
+      await fail(task, describeModelFailure(error).message, error.code, lease);
       return;
     }
     const context = (await options.resolveContext?.(task)) ?? { env: {}, secrets: {} };
@@ -217,12 +241,14 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
       if (task.status === 'running') {
         // A server stopped in the middle of this turn: its partial text was streamed but not saved.
         // Reset the message to the text of the saved steps, so the re-run step is not shown twice.
-        await events.append(taskId, 'content', { text: state.turnText, isPartial: false });
+        await events.append(taskId, 'content', { text: state.turnText, isPartial: false }, lease);
       }
-      await events.append(taskId, 'status', {
-        status: 'processing',
-        ...(unavailable ? { message: redactor.redact(`Some tools are unavailable: ${unavailable}`) } : {}),
-      });
+      await events.append(
+        taskId,
+        'status',
+        { status: 'processing', ...(unavailable ? { message: redactor.redact(`Some tools are unavailable: ${unavailable}`) } : {}) },
+        lease,
+      );
       const result = await runAgentTurn(state, {
         model,
         system: [config.systemPrompt, task.system_prompt].filter(Boolean).join('\n\n') || undefined,
@@ -231,10 +257,10 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
         gate: (toolName, grants) => decideToolGate({ toolName, policies: config.toolPolicies, autoExecute: task.auto_execute === 1, grants }),
         emit: async (event, data) => {
           signal.throwIfAborted();
-          return events.append(taskId, event, data);
+          return events.append(taskId, event, data, lease);
         },
         save: async (next) => {
-          await tasks.update(taskId, { state: JSON.stringify(next), last_activity_at: new Date().toISOString() });
+          await writeLeased(taskId, lease, { state: JSON.stringify(next), last_activity_at: new Date().toISOString() });
         },
         redactor,
         signal,
@@ -246,7 +272,7 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
       });
       signal.throwIfAborted();
       if (result.kind === 'awaiting_approval') {
-        await tasks.updateIfStatus(taskId, ['running'], { status: 'awaiting_approval', last_activity_at: new Date().toISOString() });
+        await writeLeased(taskId, lease, { status: 'awaiting_approval', last_activity_at: new Date().toISOString() }, ['running']);
         logger.info({ taskId, status: 'awaiting_approval' }, 'task awaiting approval');
         return;
       }
@@ -256,14 +282,14 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
       // messageCount is what history shows: every turn ends as an assistant message (its answer, or its failure).
       const { messages } = buildHistory(await events.list(taskId));
       const answerPending = messages.at(-1)?.role !== 'assistant';
-      await tasks.update(taskId, { state: JSON.stringify(state), message_count: messages.length + (answerPending ? 1 : 0) });
+      await writeLeased(taskId, lease, { state: JSON.stringify(state), message_count: messages.length + (answerPending ? 1 : 0) });
       if (result.kind === 'completed') {
-        if (await finish(task, 'completed', null)) {
-          await events.append(taskId, 'content', { text, isPartial: false });
-          await events.append(taskId, 'done', { finalResponse: text });
+        if (await finish(task, 'completed', null, lease)) {
+          await events.append(taskId, 'content', { text, isPartial: false }, lease);
+          await events.append(taskId, 'done', { finalResponse: text }, lease);
         }
       } else {
-        await fail(task, result.message, result.code);
+        await fail(task, result.message, result.code, lease);
       }
     } finally {
       await mcp?.close();
@@ -304,7 +330,7 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
       queued.delete(taskId);
       const controller = new AbortController();
       const stopWatching = watchRevocation(taskId, controller);
-      const done = runTurn(taskId, controller.signal)
+      const done = runTurn(taskId, controller)
         .then(() => {
           databaseRetries.delete(taskId);
         })
@@ -315,6 +341,11 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
             return;
           }
           if (controller.signal.aborted) return;
+          if (error instanceof LeaseLostError) {
+            // Another server took the task (this one stalled past its lease), or a cancel released it.
+            logger.warn({ taskId }, 'task turn stopped: this server no longer holds the task');
+            return;
+          }
           if (isDatabaseUnavailable(error)) {
             // An outage is weather: the turn resumes from its last saved step once the database is back.
             retryWhenDatabaseIsBack(taskId, error);
@@ -387,7 +418,7 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
     },
     async recover() {
       const sweep = async (ignoreLeases: boolean) => {
-        for (const taskId of await tasks.findOrphaned(runnerId, ignoreLeases)) {
+        for (const taskId of await tasks.findOrphaned([...heldLeases], ignoreLeases)) {
           if (queued.has(taskId) || running.has(taskId)) continue;
           logger.warn({ taskId }, 'resuming task left unfinished by a stopped server');
           await createWorkspace(workspaceDir(taskId), options.sandbox?.hostUser);

@@ -63,7 +63,7 @@ export function createTasksRepository(db: Kysely<Database>) {
      * Takes the task for this server unless another server holds a live lease on it. `force` ignores
      * leases (SQLite: one server per database, so any lease left behind belongs to a dead process).
      */
-    async claim(id: string, runnerId: string, leaseMs: number, force = false): Promise<boolean> {
+    async claim(id: string, runnerId: string, leaseMs: number, force = false, replaces?: string): Promise<boolean> {
       const now = new Date();
       let query = db
         .updateTable('tasks')
@@ -72,25 +72,51 @@ export function createTasksRepository(db: Kysely<Database>) {
         .where('status', 'in', ['pending', 'running']);
       if (!force) {
         query = query.where((eb) =>
-          eb.or([eb('runner_id', 'is', null), eb('runner_id', '=', runnerId), eb('lease_until', '<', now.toISOString())]),
+          eb.or([
+            eb('runner_id', 'is', null),
+            eb('runner_id', '=', runnerId),
+            // This server's own earlier lease that it could not release (the database was down then).
+            ...(replaces ? [eb('runner_id', '=', replaces)] : []),
+            eb('lease_until', '<', now.toISOString()),
+          ]),
         );
       }
       const result = await query.executeTakeFirst();
       return Number(result.numUpdatedRows) > 0;
     },
-    async renewLease(id: string, runnerId: string, leaseMs: number): Promise<void> {
-      await db
+    /** Extends a lease; false when it is no longer this holder's (another server took the task, or it was cancelled). */
+    async renewLease(id: string, runnerId: string, leaseMs: number): Promise<boolean> {
+      const result = await db
         .updateTable('tasks')
         .set({ lease_until: new Date(Date.now() + leaseMs).toISOString() })
         .where('id', '=', id)
         .where('runner_id', '=', runnerId)
-        .execute();
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
+    },
+    /**
+     * A turn's write, fenced by its lease: applied only while `runnerId` still holds the task (and, when
+     * given, the status is one of `statuses`). `lease_lost` when another server took the task or a cancel
+     * released it: the turn must stop writing.
+     */
+    async updateIfLeased(
+      id: string,
+      runnerId: string,
+      changes: Updateable<TasksTable>,
+      statuses?: string[],
+    ): Promise<'applied' | 'status_changed' | 'lease_lost'> {
+      let query = db.updateTable('tasks').set(changes).where('id', '=', id).where('runner_id', '=', runnerId);
+      if (statuses) query = query.where('status', 'in', statuses);
+      const result = await query.executeTakeFirst();
+      if (Number(result.numUpdatedRows) > 0) return 'applied';
+      const row = await db.selectFrom('tasks').select('runner_id').where('id', '=', id).executeTakeFirst();
+      return row?.runner_id === runnerId ? 'status_changed' : 'lease_lost';
     },
     async releaseLease(id: string, runnerId: string): Promise<void> {
       await db.updateTable('tasks').set({ runner_id: null, lease_until: null }).where('id', '=', id).where('runner_id', '=', runnerId).execute();
     },
-    /** Unfinished tasks nobody holds a live lease on (left by a crashed or stopped server). */
-    async findOrphaned(runnerId: string, ignoreLeases = false): Promise<string[]> {
+    /** Unfinished tasks nobody holds a live lease on (left by a crashed or stopped server), except those `ownLeases` hold. */
+    async findOrphaned(ownLeases: readonly string[], ignoreLeases = false): Promise<string[]> {
       const now = new Date().toISOString();
       let query = db.selectFrom('tasks').select('id').where('status', 'in', ['pending', 'running']);
       if (!ignoreLeases) {
@@ -98,7 +124,8 @@ export function createTasksRepository(db: Kysely<Database>) {
           eb.or([eb.and([eb('runner_id', 'is', null), eb('last_activity_at', '<', new Date(Date.now() - 30_000).toISOString())]), eb('lease_until', '<', now)]),
         );
       }
-      const rows = await query.where((eb) => eb.or([eb('runner_id', 'is', null), eb('runner_id', '!=', runnerId)])).execute();
+      if (ownLeases.length > 0) query = query.where((eb) => eb.or([eb('runner_id', 'is', null), eb('runner_id', 'not in', [...ownLeases])]));
+      const rows = await query.execute();
       return rows.map((row) => row.id);
     },
   };
