@@ -1,3 +1,4 @@
+import type { HealthReport } from './http/routes/health-route.ts';
 import fs from 'node:fs/promises';
 import type { Server } from 'node:http';
 import path from 'node:path';
@@ -40,6 +41,8 @@ export interface ConciergeServer {
   runner: TaskRunner;
   sandbox: Sandbox;
   modelLabel: string;
+  /** What GET /healthz answers. */
+  health(): Promise<HealthReport>;
 }
 
 /** Wires store, event log, runtime, services and HTTP from a Config: the one place real adapters are chosen. */
@@ -127,6 +130,28 @@ export async function createServer(config: Config, logger: Logger): Promise<Conc
   });
   const tasks = createTasksService({ tasks: tasksRepository, projects, events, runner, logger, keyMaterial: identity.keyMaterial });
 
+  /** Readiness: the database answers, the bus is connected, the server is not draining. */
+  const health = async (): Promise<HealthReport> => {
+    let db = 'ok';
+    try {
+      await projects.find('__health__');
+    } catch {
+      db = 'unavailable';
+    }
+    const draining = closing !== undefined;
+    return {
+      status: db === 'ok' && bus.connected && !draining ? 'ok' : 'unavailable',
+      ...(draining ? { draining: true } : {}),
+      db: database.kind,
+      dbStatus: db,
+      bus: bus.connected ? 'connected' : 'reconnecting',
+      sandbox: { mode: sandbox.mode, ...sandbox.enforcement },
+      model: { provider: defaultModel.provider, id: defaultModel.modelId, label: defaultModel.label },
+      jwt: identity.jwtConfigured ? 'configured' : 'not configured',
+      activeTasks: runner.activeCount,
+    };
+  };
+
   const app = createApp({
     logger,
     tasks,
@@ -139,24 +164,8 @@ export async function createServer(config: Config, logger: Logger): Promise<Conc
     stagingDir,
     widgetDistDir: WIDGET_DIST_DIR,
     streamLimits: config.http,
-    health: async () => {
-      let db = 'ok';
-      try {
-        await projects.find('__health__');
-      } catch {
-        db = 'unavailable';
-      }
-      return {
-        status: db === 'ok' && bus.connected ? 'ok' : 'unavailable',
-        db: database.kind,
-        dbStatus: db,
-        bus: bus.connected ? 'connected' : 'reconnecting',
-        sandbox: { mode: sandbox.mode, ...sandbox.enforcement },
-        model: { provider: defaultModel.provider, id: defaultModel.modelId, label: defaultModel.label },
-        jwt: identity.jwtConfigured ? 'configured' : 'not configured',
-        activeTasks: runner.activeCount,
-      };
-    },
+    isDraining: () => closing !== undefined,
+    health,
   });
 
   await runner.recover();
@@ -166,6 +175,7 @@ export async function createServer(config: Config, logger: Logger): Promise<Conc
   return {
     runner,
     sandbox,
+    health,
     modelLabel: defaultModel.label,
     listen() {
       return new Promise((resolve, reject) => {

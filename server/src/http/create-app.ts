@@ -1,3 +1,4 @@
+import { AppError } from '../errors/app-error.ts';
 import type { TaskAction } from '../services/widget-identity/widget-rate-limits.ts';
 import Router from '@koa/router';
 import Koa, { type Context, type Middleware } from 'koa';
@@ -34,10 +35,28 @@ export interface AppDependencies {
   /** Per-request hook on task creation (rate limits). */
   onTaskCreate?: (ctx: Context, action?: TaskAction) => void | Promise<void>;
   health: () => Promise<HealthReport>;
+  /** True once the server is shutting down: it takes no new work, so a load balancer sends it elsewhere. */
+  isDraining?: () => boolean;
   stagingDir: string;
   widgetDistDir: string;
   /** Caps on concurrent streams and how long a stream may wait for a client that does not read. */
   streamLimits: { maxStreamsPerPrincipal: number; maxStreamsPerTask: number; streamStallTimeoutMs: number };
+}
+
+/**
+ * While draining, requests that would start or change work (creates, follow-ups, approvals, cancels)
+ * answer 503 with `Connection: close`, also on kept-alive connections, so clients retry elsewhere
+ * instead of leaving work with a server that will not run it. Reads and open streams go on.
+ */
+function refuseWorkWhileDraining(isDraining: () => boolean): Middleware {
+  return async (ctx, next) => {
+    if (isDraining() && !['GET', 'HEAD', 'OPTIONS'].includes(ctx.method)) {
+      throw new AppError('SERVICE_UNAVAILABLE', 'This server is shutting down; send the request again and another server will take it', {
+        headers: { Connection: 'close', 'Retry-After': '1' },
+      });
+    }
+    await next();
+  };
 }
 
 /** Builds the Koa app: request log, error envelope, public routes, then authenticated /api/v1 routes. */
@@ -47,6 +66,7 @@ export function createApp(deps: AppDependencies): Koa {
   app.silent = true;
   app.use(requestLog(deps.logger));
   app.use(errorEnvelope(deps.logger));
+  app.use(refuseWorkWhileDraining(deps.isDraining ?? (() => false)));
   for (const middleware of deps.beforeRoutes ?? []) app.use(middleware);
 
   app.use(serveWidgetAssets(deps.widgetDistDir));
