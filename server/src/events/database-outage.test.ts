@@ -59,6 +59,7 @@ describe('a PostgreSQL outage', () => {
       expect(during.body.error?.code).toBe('SERVICE_UNAVAILABLE');
       expect(during.headers.get('retry-after')).toBe('5');
       expect((await fetch(`${server.url}/healthz`)).status).toBe(503);
+      expect((await fetch(`${server.url}/readyz`)).status).toBe(503);
       await new Promise((resolve) => setTimeout(resolve, 2_000));
     } finally {
       await proxy.restore();
