@@ -82,7 +82,12 @@ export async function createServer(config: Config, logger: Logger): Promise<Conc
   const projects = createProjectsRepository(database.db);
   const eventsRepository = createTaskEventsRepository(database.db);
   const bus = config.databaseUrl
-    ? await createPostgresEventBus({ connectionString: config.databaseUrl, loadEvent: eventsRepository.find, logger })
+    ? await createPostgresEventBus({
+        connectionString: config.databaseUrl,
+        loadEvent: eventsRepository.find,
+        logger,
+        onNotification: (taskId) => logger.debug({ taskId }, 'event notification received'),
+      })
     : createTaskEventBus();
   const events = createTaskEventLog({
     repository: eventsRepository,

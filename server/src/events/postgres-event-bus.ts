@@ -4,8 +4,14 @@ import pg from 'pg';
 import type { Logger } from '../logging/logger.ts';
 import type { TaskEventBus } from './task-event-bus.ts';
 
-const EVENTS_CHANNEL = 'concierge_task_events';
 const CONTROL_CHANNEL = 'concierge_task_control';
+/**
+ * One channel per task, listened to only by servers with a stream of that task open: an idle server
+ * receives nothing (with one shared channel every server parsed every event of every task).
+ */
+function eventsChannel(taskId: string): string {
+  return `concierge_task_${taskId.toLowerCase().replace(/[^0-9a-z]/g, '')}`;
+}
 // NOTIFY payloads must stay under 8000 bytes; larger events travel by reference and are read back.
 const MAX_INLINE_PAYLOAD_BYTES = 7000;
 // A lost LISTEN connection is opened again after 250 ms, then 500 ms… up to 5 s between tries.
@@ -15,8 +21,8 @@ const RECONNECT_MAX_MS = 5_000;
 type Notification = { taskId: string; event?: TaskEvent; seq?: number };
 
 /**
- * The scale-out bus: every server LISTENs, every append NOTIFYs, so any server can stream any task
- * and a cancel reaches the server that runs it. Notifications are handled in arrival order. A lost
+ * The scale-out bus: a server LISTENs to the channel of each task it streams, every append NOTIFYs
+ * there, so any server can stream any task; cancels go on one control channel every runner listens to. Notifications are handled in arrival order. A lost
  * LISTEN connection (a database restart, a dropped socket) is re-established with backoff; meanwhile
  * `connected` is false and `onDisconnect` listeners are told, since notifications sent in the gap are
  * gone (streams then catch up from the log, which lost nothing).
@@ -25,6 +31,8 @@ export async function createPostgresEventBus(options: {
   connectionString: string;
   loadEvent(taskId: string, seq: number): Promise<TaskEvent | undefined>;
   logger: Logger;
+  /** Told of every event notification this server receives (tests, metrics). */
+  onNotification?: (taskId: string) => void;
 }): Promise<TaskEventBus> {
   const { logger } = options;
   const emitter = new EventEmitter();
@@ -40,6 +48,7 @@ export async function createPostgresEventBus(options: {
       return;
     }
     const notification = JSON.parse(message.payload) as Notification;
+    options.onNotification?.(notification.taskId);
     chain = chain
       .then(async () => {
         const event = notification.event ?? (await options.loadEvent(notification.taskId, notification.seq!));
@@ -55,9 +64,24 @@ export async function createPostgresEventBus(options: {
     client.on('end', () => lost(client, new Error('the LISTEN connection ended')));
     client.on('notification', onNotification);
     await client.connect();
-    await client.query(`LISTEN ${EVENTS_CHANNEL}`);
     await client.query(`LISTEN ${CONTROL_CHANNEL}`);
+    for (const channel of listening.keys()) await client.query(`LISTEN ${channel}`);
     return client;
+  };
+
+  // Channels with local subscribers, and how many: LISTEN on the first, UNLISTEN after the last.
+  const listening = new Map<string, number>();
+  // The LISTEN of each channel under way or done, so a stream can wait for it before reading the log.
+  const listened = new Map<string, Promise<void>>();
+  const setListening = (channel: string, on: boolean) => {
+    const client = listener;
+    if (!client) return; // Re-listened to on reconnect.
+    const done = client
+      .query(`${on ? 'LISTEN' : 'UNLISTEN'} ${channel}`)
+      .then(() => undefined)
+      .catch((error: unknown) => lost(client, error instanceof Error ? error : new Error(String(error))));
+    if (on) listened.set(channel, done);
+    else listened.delete(channel);
   };
 
   let listener: pg.Client | undefined = await listen();
@@ -101,11 +125,29 @@ export async function createPostgresEventBus(options: {
     async publish(taskId, event) {
       let payload = JSON.stringify({ taskId, event } satisfies Notification);
       if (Buffer.byteLength(payload) > MAX_INLINE_PAYLOAD_BYTES) payload = JSON.stringify({ taskId, seq: event.seq } satisfies Notification);
-      await pool.query('SELECT pg_notify($1, $2)', [EVENTS_CHANNEL, payload]);
+      await pool.query('SELECT pg_notify($1, $2)', [eventsChannel(taskId), payload]);
     },
     subscribe(taskId, listenerFn) {
+      const channel = eventsChannel(taskId);
+      const count = listening.get(channel) ?? 0;
+      listening.set(channel, count + 1);
+      if (count === 0) setListening(channel, true);
       emitter.on(`event:${taskId}`, listenerFn);
-      return () => emitter.off(`event:${taskId}`, listenerFn);
+      let subscribed = true;
+      return () => {
+        if (!subscribed) return;
+        subscribed = false;
+        emitter.off(`event:${taskId}`, listenerFn);
+        const left = (listening.get(channel) ?? 1) - 1;
+        if (left > 0) listening.set(channel, left);
+        else {
+          listening.delete(channel);
+          setListening(channel, false);
+        }
+      };
+    },
+    async listening(taskId) {
+      await listened.get(eventsChannel(taskId));
     },
     async publishAbort(taskId) {
       await pool.query('SELECT pg_notify($1, $2)', [CONTROL_CHANNEL, JSON.stringify({ taskId })]);

@@ -18,6 +18,7 @@ function memoryLog(events: TaskEvent[]) {
     },
     subscribe: () => () => {},
     onDisconnect: () => () => {},
+    listening: async () => {},
     distributed: false,
   };
   return { log, reads };

@@ -145,4 +145,20 @@ describe('scale-out on PostgreSQL', () => {
     const events = await readSse(`${b.url}/api/v1/tasks/${id}/stream?after=0`, headers());
     expect(events.filter((event) => event.event === 'done')).toHaveLength(1);
   }, 60_000);
+
+  it('sends a task’s events only to servers that stream it', async () => {
+    const received = (server: TestServer, id: string) => server.logLines.filter((line) => line.includes('event notification received') && line.includes(id)).length;
+    const idle = await call(a, 'POST', '/tasks', { message: 'hello there' });
+    const idleId = idle.data.id as string;
+    const onA = await readSse(`${a.url}/api/v1/tasks/${idleId}/stream`, headers());
+    expect(onA.at(-1)?.event).toBe('done');
+    expect(received(a, idleId)).toBeGreaterThan(0);
+    expect(received(b, idleId)).toBe(0);
+
+    const watched = await call(a, 'POST', '/tasks', { message: 'hello there' });
+    const onB = await readSse(`${b.url}/api/v1/tasks/${watched.data.id}/stream`, headers());
+    expect(onB.at(-1)?.event).toBe('done');
+    const history = (await call(b, 'GET', `/tasks/${watched.data.id}/history`)).data.messages;
+    expect(history.at(-1).content).toBe((onB.at(-1)!.data as { finalResponse: string }).finalResponse);
+  });
 });

@@ -6,6 +6,8 @@ export interface TaskEventBus {
   publish(taskId: string, event: TaskEvent): void | Promise<void>;
   /** Returns the unsubscribe function. */
   subscribe(taskId: string, listener: (event: TaskEvent) => void): () => void;
+  /** Resolves once a subscription to the task receives what is appended from now on (PostgreSQL: its LISTEN is active). */
+  listening(taskId: string): Promise<void>;
   /** Asks whichever server runs the task to stop it (cancel). */
   publishAbort(taskId: string): void | Promise<void>;
   onAbort(listener: (taskId: string) => void): void;
@@ -28,6 +30,7 @@ export function createTaskEventBus(): TaskEventBus {
       emitter.on(`event:${taskId}`, listener);
       return () => emitter.off(`event:${taskId}`, listener);
     },
+    listening: async () => {},
     publishAbort(taskId) {
       emitter.emit('abort', taskId);
     },

@@ -15,6 +15,8 @@ export interface TaskEventLog {
   /** Events after `afterSeq`, at most `limit` of them when given (one page). */
   list(taskId: string, afterSeq?: number, limit?: number): Promise<TaskEvent[]>;
   subscribe(taskId: string, listener: (event: TaskEvent) => void): () => void;
+  /** Resolves once a subscription made before receives every later append (read the log only after it). */
+  listening(taskId: string): Promise<void>;
   /** Called when live delivery stops (the bus lost its connection): open streams must catch up from the log. */
   onDisconnect(listener: () => void): () => void;
   /** True when notifications travel between servers and one can be lost: streams then check the log now and then. */
@@ -78,6 +80,7 @@ export function createTaskEventLog(options: {
     },
     list: (taskId, afterSeq, limit) => repository.list(taskId, afterSeq, limit),
     subscribe: (taskId, listener) => bus.subscribe(taskId, listener),
+    listening: (taskId) => bus.listening(taskId),
     onDisconnect: (listener) => bus.onDisconnect(listener),
     distributed: options.distributed ?? false,
   };

@@ -156,6 +156,8 @@ export function createStreamHandler(deps: {
 
       // The catch-up waits for a turn (it holds part of the log until the client takes it), then is
       // sent one piece at a time; a client that stops reading is dropped and gives its turn back.
+      // The log is read only once the subscription is live: nothing appended in between can be missed.
+      await deps.events.listening(taskId);
       const leave = await deps.replayGate.enter(principalKey(principal), closing.signal);
       let end: CatchUpEnd;
       try {
