@@ -173,7 +173,6 @@ export async function createServer(config: Config, logger: Logger): Promise<Conc
     health,
   });
 
-  await runner.recover();
   const retention = startWorkspaceRetention({ db: database.db, workspacesDir, retentionDays: config.workspaceRetentionDays, logger });
   let server: Server | undefined;
   let closing: Promise<void> | undefined;
@@ -191,7 +190,12 @@ export async function createServer(config: Config, logger: Logger): Promise<Conc
         server.once('listening', () => {
           const address = server!.address();
           const port = typeof address === 'object' && address ? address.port : config.port;
-          resolve(`http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`);
+          // Unfinished tasks resume once the server answers: resuming many heavy turns first left a
+          // restarted server unreachable for seconds (red team).
+          runner.recover().then(
+            () => resolve(`http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`),
+            reject,
+          );
         });
       });
     },

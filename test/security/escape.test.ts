@@ -247,11 +247,13 @@ describe('run_shell_command through the agent', () => {
     const [result] = run.results;
     const cap = 1_048_576;
     expect(result?.status).toBe('error');
+    // The command's capped megabyte, of which the turn keeps the head and the end (256 KB in all).
     expect(result?.output).toMatch(
       new RegExp(
-        `^Exit code: [^\\n]+\\nStopped by a limit \\(output\\): The command kept writing output far past the ${cap}-byte cap \\(\\d+ bytes\\) and was killed\\n--- stdout ---\\na{${cap}}\\n--- stderr ---\\n\\n\\(output truncated to the first ${cap} bytes of each stream\\)$`,
+        `^Exit code: [^\\n]+\\nStopped by a limit \\(output\\): The command kept writing output far past the ${cap}-byte cap \\(\\d+ bytes\\) and was killed\\n--- stdout ---\\na+\\n\\[… \\d+ more characters not kept\\. [^\\]]+\\]\\na+\\n--- stderr ---\\n\\n\\(output truncated to the first ${cap} bytes of each stream\\)$`,
       ),
     );
+    expect(result?.output.length).toBeLessThanOrEqual(256 * 1024);
     // The model gets the same capped text, not 20 MB.
     expect(toolResultsSentToModel(fake, run.marker)).toEqual([result?.output]);
     await expectServerStillWorks(server.url, api, fake);

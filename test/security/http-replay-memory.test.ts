@@ -6,15 +6,17 @@ import { type FakeModel, startFakeModel } from '../support/fake-model.ts';
 import { type SpawnedConcierge, spawnConcierge } from '../support/spawn-concierge.ts';
 import { runToolTask } from './agent-harness.ts';
 
-// Red team: clients that open the history replay of tasks with large logs and never read pinned each
-// log in the server's heap until it died. A catch-up now holds a page and one message, a few run at once
+// Red team: clients that open the history replay of tasks with large logs (6 MB here: three turns
+// each keeping the 2 MB of tool output a turn may keep) and never read pinned each log in the
+// server's heap until it died. A catch-up now holds a page and one message, a few run at once
 // (two per caller), and the rest wait their turn holding nothing.
 
 const TASKS = 4;
 const STREAMS_PER_TASK = 7; // one below the per-task cap, so the other caller can still open one
-const COMMANDS_PER_TASK = 6;
-// Each command prints a megabyte (the default output cap): a task's log holds about 6 MB of results.
-const PRINT_MEGABYTE = 'head -c 1000000 /dev/zero | tr "\\0" x';
+// A turn keeps at most 2 MB of tool output (8 results of 256 KB); three turns give a 6 MB log.
+const COMMANDS_PER_TURN = 8;
+const TURNS = 3;
+const PRINT_QUARTER_MEGABYTE = 'head -c 300000 /dev/zero | tr "\\0" x';
 /** Without the cap on catch-ups, 32 silent replays of 6 MB logs took well over a gigabyte here. */
 const RSS_GROWTH_BOUND_BYTES = 256 * 1024 * 1024;
 
@@ -53,12 +55,17 @@ function openSilentReplay(taskId: string): net.Socket {
 
 describe('history replays to clients that do not read', () => {
   it('keep the server RSS bounded and let another caller replay the same large task meanwhile', async () => {
-    const steps = Array.from({ length: COMMANDS_PER_TASK }, () => ({ name: 'run_shell_command' as const, args: { command: PRINT_MEGABYTE } }));
+    const steps = Array.from({ length: COMMANDS_PER_TURN }, () => ({ name: 'run_shell_command' as const, args: { command: PRINT_QUARTER_MEGABYTE } }));
     const taskIds: string[] = [];
     for (let index = 0; index < TASKS; index++) {
       const run = await runToolTask(attacker.api, fake, `big-log-${index}`, steps, { timeoutMs: 120_000 });
       expect(run.task.status).toBe('completed');
-      expect(run.results.map((result) => result.output.length).every((length) => length > 900_000)).toBe(true);
+      expect(run.results.map((result) => result.output.length).every((length) => length > 250_000)).toBe(true);
+      for (let turn = 1; turn < TURNS; turn++) {
+        const followUp = await attacker.api.call('POST', `/tasks/${run.taskId}/messages`, { message: `Again ${run.marker}` });
+        expect(followUp.status).toBe(200);
+        expect((await attacker.api.waitForStatus(run.taskId, ['completed', 'failed'], 120_000)).status).toBe('completed');
+      }
       taskIds.push(run.taskId);
     }
     const baseline = rssBytes();
@@ -75,8 +82,8 @@ describe('history replays to clients that do not read', () => {
       const events = await other.stream(taskIds[0]!, { timeoutMs: 30_000 });
       peak = Math.max(peak, rssBytes());
       const history = events.filter((event) => event.event === 'history_message');
-      expect(history).toHaveLength(2);
-      expect(events.at(-1)).toMatchObject({ event: 'history_done', data: { messageCount: 2, isStreaming: false } });
+      expect(history).toHaveLength(2 * TURNS);
+      expect(events.at(-1)).toMatchObject({ event: 'history_done', data: { messageCount: 2 * TURNS, isStreaming: false } });
     } finally {
       for (const socket of sockets) socket.destroy();
     }

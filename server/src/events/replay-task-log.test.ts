@@ -89,6 +89,13 @@ describe('replayTaskLog', () => {
     expect(events.filter((event) => event.event === 'history_message')).toHaveLength(4);
   });
 
+  it('sends the history afresh to a client whose Last-Event-ID is beyond the log', async () => {
+    const { log } = memoryLog(twoTurns);
+    const { events } = await collect(log, 9_999_999);
+    expect(events.filter((event) => event.event === 'history_message')).toHaveLength(4);
+    expect(events.find((event) => event.event === 'history_done')?.data).toEqual({ messageCount: 4, isStreaming: true });
+  });
+
   it('says nothing more will come to a client resuming after the last turn ended', async () => {
     const { log } = memoryLog(twoTurns.slice(0, 4));
     const { events, end } = await collect(log, 4);

@@ -99,7 +99,9 @@ export async function* replayTaskLog(log: TaskEventLog, taskId: string, after: n
   // terminal just before the terminal event is appended, and a follow-up reopens the task.
   const summary = await summarise(log, taskId, after, pageSize);
   const end = { lastSeq: summary.lastSeq, ended: summary.ended };
-  if (after === undefined || summary.terminalInside) {
+  // An id beyond the log's end was never sent by this task: the client gets the history afresh
+  // instead of a stream that waits for events it claims to have.
+  if (after === undefined || after > summary.lastSeq || summary.terminalInside) {
     yield* replayHistory(log, taskId, summary.lastSeq, summary.ended, pageSize);
   } else if (summary.ended && !summary.missedTerminal) {
     yield encodeSseEvent('history_done', { messageCount: summary.messageCount, isStreaming: false }, summary.lastSeq);

@@ -10,7 +10,7 @@ afterEach(async () => {
 });
 
 /** A real response whose client socket reads nothing (paused), plus a promise of the writer's drop reason. */
-async function silentClient(stallTimeoutMs: number): Promise<{ writer: SseWriter; dropped: Promise<string>; client: net.Socket }> {
+async function silentClient(stallTimeoutMs: number, hardBufferedBytes = Number.POSITIVE_INFINITY): Promise<{ writer: SseWriter; dropped: Promise<string>; client: net.Socket }> {
   let resolveDrop!: (reason: string) => void;
   const dropped = new Promise<string>((resolve) => (resolveDrop = resolve));
   let writer!: SseWriter;
@@ -18,7 +18,7 @@ async function silentClient(stallTimeoutMs: number): Promise<{ writer: SseWriter
   const ready = new Promise<void>((resolve) => {
     const server = http.createServer((_request, response) => {
       response.writeHead(200, { 'content-type': 'text/event-stream' });
-      writer = createSseWriter(response, { stallTimeoutMs, onDrop: resolveDrop });
+      writer = createSseWriter(response, { stallTimeoutMs, onDrop: resolveDrop, hardBufferedBytes });
       resolve();
     });
     servers.push(server);
@@ -41,6 +41,14 @@ describe('createSseWriter', () => {
     for (let index = 0; index < 1024 && !writer.dropped; index++) writer.write(chunk);
     expect(await dropped).toBe('stalled');
     expect(writer.dropped).toBe(true);
+    client.destroy();
+  });
+
+  it('drops a live client at once when it is further behind than the hard bound', async () => {
+    const { writer, dropped, client } = await silentClient(60_000, 2 * 1024 * 1024);
+    const chunk = 'x'.repeat(64 * 1024);
+    for (let index = 0; index < 1024 && !writer.dropped; index++) writer.write(chunk);
+    expect(await dropped).toBe('too far behind');
     client.destroy();
   });
 

@@ -2,6 +2,12 @@ import type { ServerResponse } from 'node:http';
 
 /** Past this many bytes waiting in the socket's userland buffer, a live stream's client must drain within the stall timeout. */
 export const SOFT_SSE_BUFFERED_BYTES = 1024 * 1024;
+/**
+ * A client this far behind is dropped at once, without waiting for the stall timeout: silent clients of
+ * a busy task each held ~11 MB for 30 s (red team). A reader that keeps up is never near it; a tool
+ * result keeps at most 256 KB and a reply reaches the client in small chunks.
+ */
+export const HARD_SSE_BUFFERED_BYTES = 8 * 1024 * 1024;
 /** Replayed text is written in slices this big, each waiting for the previous one to drain. */
 const SLICE_CHARS = 64 * 1024;
 
@@ -20,7 +26,7 @@ export interface SseWriter {
  */
 export function createSseWriter(
   response: ServerResponse,
-  options: { stallTimeoutMs: number; onDrop: (reason: string) => void },
+  options: { stallTimeoutMs: number; onDrop: (reason: string) => void; hardBufferedBytes?: number },
 ): SseWriter {
   let dropped = false;
   let stallTimer: NodeJS.Timeout | undefined;
@@ -71,6 +77,7 @@ export function createSseWriter(
   return {
     write(text) {
       if (gone()) return;
+      if (response.writableLength > (options.hardBufferedBytes ?? HARD_SSE_BUFFERED_BYTES)) return drop('too far behind');
       // A burst can put a reading client behind for a moment; one that does not catch up in time is not reading.
       if (response.writableLength > SOFT_SSE_BUFFERED_BYTES && !stallTimer) watchProgress();
       response.write(text);

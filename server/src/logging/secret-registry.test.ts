@@ -6,6 +6,7 @@ describe('SecretRegistry', () => {
     const registry = new SecretRegistry();
     const token = 'tok_9fK2mQ7xZ1';
     const unregister = registry.add([token]);
+    expect(isRegistrableSecret(token)).toBe(true);
     const base64 = Buffer.from(token).toString('base64');
     const hex = Buffer.from(token).toString('hex');
     expect(registry.redact(`a ${token} b ${base64} c ${hex}`)).toBe('a [REDACTED] b [REDACTED] c [REDACTED]');
@@ -27,16 +28,18 @@ describe('SecretRegistry', () => {
 
   it('replaces the longest form when one registered value contains another', () => {
     const registry = new SecretRegistry();
-    registry.add(['abcdefgh', 'abcdefgh-longer']);
-    expect(registry.redact('[abcdefgh-longer]')).toBe('[[REDACTED]]');
+    registry.add(['abcdefg1', 'abcdefg1-longer']);
+    expect(registry.redact('[abcdefg1-longer]')).toBe('[[REDACTED]]');
   });
 
   it('ignores short words and phrases a visitor could register to shred everyone\'s logs', () => {
     const registry = new SecretRegistry();
-    registry.add(['info', 'task', 'not found', 'NOT_FOUND', 'task completed']);
-    expect(isRegistrableSecret('not found')).toBe(false);
-    expect(isRegistrableSecret('info')).toBe(false);
-    expect(registry.redact('Task 42 not found: task completed, level info')).toBe('Task 42 not found: task completed, level info');
+    const words = ['info', 'task', 'not found', 'NOT_FOUND', 'task completed', 'required', 'non-empty', 'Unsupported'];
+    registry.add(words);
+    for (const word of words) expect(isRegistrableSecret(word)).toBe(false);
+    expect(isRegistrableSecret('sk-live-9fK2mQ7x')).toBe(true);
+    const message = '"message" is required and must be a non-empty string; Unsupported Content-Type; Task 42 not found: task completed, level info';
+    expect(registry.redact(message)).toBe(message);
   });
 
   it('adds thousands of large secrets without building anything over all of them', () => {

@@ -5,13 +5,14 @@ export const MIN_REGISTERED_SECRET_LENGTH = 8;
 const KEY_LENGTH = MIN_REGISTERED_SECRET_LENGTH;
 
 /**
- * Whether a value is scrubbed server-wide. Anyone who creates a task chooses its secrets, so a phrase
- * or a short word ("info", "not found") would let one visitor shred every tenant's logs and errors:
- * only token-like values (8+ characters, no whitespace) are. Every value, short or not, is still
- * redacted from its own task's output by the task's redactor.
+ * Whether a value is scrubbed server-wide. Anyone who creates a task chooses its secrets, so a word or
+ * a phrase ("info", "not found", "Unsupported") would let one visitor shred every tenant's logs and
+ * errors: only token-like values are, 8+ characters without whitespace holding both letters and
+ * digits (API keys, tokens, generated passwords). Every value is still redacted from its own task's
+ * output by the task's redactor.
  */
 export function isRegistrableSecret(value: string): boolean {
-  return value.length >= MIN_REGISTERED_SECRET_LENGTH && !/\s/.test(value);
+  return value.length >= MIN_REGISTERED_SECRET_LENGTH && !/\s/.test(value) && /\p{L}/u.test(value) && /\p{N}/u.test(value);
 }
 
 /**

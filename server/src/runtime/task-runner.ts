@@ -279,6 +279,7 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
       const text = state.turnText;
       state.turnText = '';
       state.steps = 0;
+      state.outputChars = 0;
       // messageCount is what history shows: every turn ends as an assistant message (its answer, or its failure).
       const { messages } = buildHistory(await events.list(taskId));
       const answerPending = messages.at(-1)?.role !== 'assistant';

@@ -34,10 +34,12 @@ export interface AgentState {
   /** Assistant text of the current turn so far. */
   turnText: string;
   steps: number;
+  /** Characters of tool output this turn has recorded (events, state, model context): bounded per turn. */
+  outputChars: number;
 }
 
 export function createAgentState(): AgentState {
-  return { messages: [], grants: [], pending: [], results: [], decisions: {}, announced: [], started: {}, turnText: '', steps: 0 };
+  return { messages: [], grants: [], pending: [], results: [], decisions: {}, announced: [], started: {}, turnText: '', steps: 0, outputChars: 0 };
 }
 
 /** Pending tool calls waiting for the user's decision. */

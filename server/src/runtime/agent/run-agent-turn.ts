@@ -5,6 +5,7 @@ import { describeModelFailure, describeRetry, type ModelFailure } from '../model
 import type { ToolContext, ToolDefinition } from '../tools/tool.ts';
 import { ToolError } from '../tools/tool.ts';
 import type { AgentState, PendingToolCall } from './agent-state.ts';
+import { MAX_TOOL_CALLS_PER_STEP, recordToolOutput } from './record-tool-output.ts';
 
 export interface TextRedactor {
   redact(text: string): string;
@@ -156,6 +157,8 @@ export async function runAgentTurn(state: AgentState, options: AgentTurnOptions)
           const args = (part.input && typeof part.input === 'object' ? part.input : {}) as Record<string, unknown>;
           const call: PendingToolCall = { callId: part.toolCallId, toolName: part.toolName, args: JSON.parse(options.redactor.redact(JSON.stringify(args))) };
           if ('invalid' in part && part.invalid) call.invalid = errorText((part as { error?: unknown }).error);
+          // Still answered (providers want a result for every call), but not run.
+          else if (toolCalls.length >= MAX_TOOL_CALLS_PER_STEP) call.invalid = `more than ${MAX_TOOL_CALLS_PER_STEP} tool calls in one step; make the rest in the next step`;
           toolCalls.push(call);
           break;
         }
@@ -291,6 +294,8 @@ export async function runAgentTurn(state: AgentState, options: AgentTurnOptions)
         }
         result.output = options.redactor.redact(result.output);
       }
+      result.output = recordToolOutput(result.output, state.outputChars);
+      state.outputChars += result.output.length;
       await options.emit('tool_result', { callId, toolName, status: result.status, output: result.output });
       state.results.push({ callId, toolName, output: result.output });
       await options.save(state);

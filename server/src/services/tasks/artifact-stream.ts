@@ -1,5 +1,5 @@
 import { Readable, Transform } from 'node:stream';
-import { createStreamRedactor } from '../../runtime/secrets/create-stream-redactor.ts';
+import { redactorCache } from '../../runtime/secrets/redactor-cache.ts';
 import type { ArtifactFile } from './tasks-service.ts';
 
 /**
@@ -15,7 +15,7 @@ export function toArtifactStream(file: ArtifactFile): { stream: Readable; length
   const source = file.handle.createReadStream({ start: 0, end: file.size - 1, autoClose: true });
   const secrets = file.secretValues.filter((value) => value.length > 0).map((value) => Buffer.from(value, 'utf8').toString('latin1'));
   if (secrets.length === 0) return { stream: source, length: file.size };
-  const redactor = createStreamRedactor(secrets);
+  const redactor = redactorCache.get(secrets).stream();
   const redacting = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       callback(null, Buffer.from(redactor.push(chunk.toString('latin1')), 'latin1'));

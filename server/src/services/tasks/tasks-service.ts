@@ -15,7 +15,7 @@ import { AppError } from '../../errors/app-error.ts';
 import type { TaskEventLog } from '../../events/task-event-log.ts';
 import type { Logger } from '../../logging/logger.ts';
 import { awaitingApproval, createAgentState } from '../../runtime/agent/agent-state.ts';
-import { createRedactor } from '../../runtime/secrets/create-redactor.ts';
+import { redactorCache } from '../../runtime/secrets/redactor-cache.ts';
 import { createFingerprintRedactor, fingerprintSecrets } from '../../runtime/secrets/secret-fingerprints.ts';
 import { DEFAULT_SANDBOX_LIMITS, toSandboxLimits, toWorkspaceBudget } from '../../runtime/sandbox/sandbox-limits.ts';
 import { parseAgentState, type TaskRunner } from '../../runtime/task-runner.ts';
@@ -255,6 +255,7 @@ export function createTasksService(deps: {
         state.messages.push({ role: 'user', content: userTurn(message, attachedFiles) });
         state.turnText = '';
         state.steps = 0;
+        state.outputChars = 0;
         const now = new Date().toISOString();
         const history = buildHistory(await events.list(id));
         // Decided in the database, and committed before the event that announces it: of two follow-ups
@@ -347,6 +348,7 @@ export function createTasksService(deps: {
         state.announced = [];
         state.turnText = '';
         state.steps = 0;
+        state.outputChars = 0;
         // History shows the cancelled turn as an assistant message (the one in progress, or a new one).
         const messageCount = history.messages.length + (history.lastAssistant ? 0 : 1);
         await tasks.update(id, { status: 'cancelled', completed_at: now, last_activity_at: now, message_count: messageCount, state: JSON.stringify(state), runner_id: null });
@@ -359,7 +361,7 @@ export function createTasksService(deps: {
       const row = await findTask(principal, id);
       // A command can name a file after a secret (`touch "$TOKEN.txt"`); listings show it redacted, also
       // once the secret is gone from memory (restart, TTL), through the task's stored fingerprints.
-      const byValue = createRedactor(await runner.secretValues(row)).redact;
+      const byValue = redactorCache.get(await runner.secretValues(row)).redact;
       const byFingerprint = createFingerprintRedactor(keyMaterial, row.secret_fingerprints);
       const redact = (text: string) => byFingerprint(byValue(text));
       const files: Artifact[] = [];
