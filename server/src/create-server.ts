@@ -13,6 +13,7 @@ import { createHttpServer } from './http/create-http-server.ts';
 import type { Logger } from './logging/logger.ts';
 import { createModel, resolveModelSetting } from './runtime/model/create-model.ts';
 import { createSandbox, type Sandbox } from './runtime/sandbox/create-sandbox.ts';
+import { workspacePathWarning } from './runtime/sandbox/visible-workspace-path.ts';
 import { grantSandboxTraversal } from './runtime/sandbox/grant-sandbox-traversal.ts';
 import { createRedactor } from './runtime/secrets/create-redactor.ts';
 import { createTaskRunner, type TaskRunner } from './runtime/task-runner.ts';
@@ -107,6 +108,12 @@ export async function createServer(config: Config, logger: Logger): Promise<Conc
   const stagingDir = path.join(config.dataDir, 'staging');
   await fs.mkdir(workspacesDir, { recursive: true, mode: 0o700 });
   if (sandbox.hostUser) await grantSandboxTraversal(config.dataDir, workspacesDir, sandbox.hostUser);
+  // What the sandbox can learn of the host's layout is said where operators look (docs/security.md).
+  const pathWarning = sandbox.mode === 'bwrap' ? workspacePathWarning(workspacesDir) : undefined;
+  if (pathWarning) {
+    sandbox.enforcement.warnings.push(pathWarning);
+    logger.warn({ sandbox: 'bwrap' }, pathWarning);
+  }
   await fs.rm(stagingDir, { recursive: true, force: true });
   await fs.mkdir(stagingDir, { recursive: true, mode: 0o700 });
 

@@ -78,6 +78,12 @@ describe('the sandbox on the host', () => {
     expect(lines[0]).toMatch(new RegExp(` \\S*/workspaces/${run.taskId} /workspace `));
     expect(output).not.toContain(other.taskId);
     expect(output).not.toContain('staging');
+    // That path is no secret from the operator: /healthz names exactly what the sandbox can read.
+    const shown = lines[0]!.split(' ')[3]!.replace(`/${run.taskId}`, '');
+    const health = await request(`${server.url}/healthz`);
+    expect(health.body.sandbox.warnings).toContain(
+      `Inside the sandbox, /proc/self/mountinfo shows the host path ${shown}/<task id>: put the data dir on a file system of its own (a volume mounted at it) so only /workspaces/<task id> shows`,
+    );
   });
 
   it('creates every command group under one parent group holding the configured totals', async () => {
