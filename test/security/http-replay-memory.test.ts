@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiClient, createApiClient } from '../support/api-client.ts';
 import { type FakeModel, startFakeModel } from '../support/fake-model.ts';
+import { processRssBytes } from '../support/process-rss.ts';
 import { type SpawnedConcierge, spawnConcierge } from '../support/spawn-concierge.ts';
 import { runToolTask } from './agent-harness.ts';
 
@@ -38,10 +38,7 @@ afterAll(async () => {
   await fake?.close();
 });
 
-function rssBytes(): number {
-  const status = readFileSync(`/proc/${server.process.pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
-}
+const rssBytes = () => processRssBytes(server.process.pid);
 
 /** Asks for a task's stream from the start and never reads a byte of the answer. */
 function openSilentReplay(taskId: string): net.Socket {

@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiClient, createApiClient } from '../support/api-client.ts';
 import { createGate, type FakeModel, startFakeModel } from '../support/fake-model.ts';
+import { processRssBytes } from '../support/process-rss.ts';
 import { type SpawnedConcierge, spawnConcierge } from '../support/spawn-concierge.ts';
 import { newMarker } from './agent-harness.ts';
 
@@ -45,10 +45,7 @@ afterAll(async () => {
   await fake?.close();
 });
 
-function rssBytes(): number {
-  const status = readFileSync(`/proc/${server.process.pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
-}
+const rssBytes = () => processRssBytes(server.process.pid);
 
 /** A raw stream client that reads the response head and then nothing more (until `resume`). */
 async function openSilentStream(taskId: string): Promise<{ socket: net.Socket; received: () => string; closed: () => boolean }> {

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiClient, createApiClient, request } from '../support/api-client.ts';
 import { type FakeModel, startFakeModel } from '../support/fake-model.ts';
+import { processRssBytes } from '../support/process-rss.ts';
 import { type SpawnedConcierge, spawnConcierge } from '../support/spawn-concierge.ts';
 import { runToolTask } from './agent-harness.ts';
 
@@ -46,10 +46,7 @@ async function visitor(endUserId: string, extra: Record<string, unknown> = {}): 
   return { client, token };
 }
 
-function rssBytes(): number {
-  const status = readFileSync(`/proc/${server.process.pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
-}
+const rssBytes = () => processRssBytes(server.process.pid);
 
 const random = (bytes: number) => randomBytes(bytes).toString('base64').slice(0, bytes);
 
