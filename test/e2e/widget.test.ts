@@ -84,7 +84,7 @@ describe('widget conversation (Chromium, real server, host page on another origi
     expect(await card.locator('.cc-badge').textContent()).toBe('Denied');
     expect(await card.locator('.cc-tool-title').textContent()).toBe('Run a command');
     expect(await card.locator('.cc-tool-subject').textContent()).toBe('date');
-    expect(await lastBubbleText(widget)).toContain('I did not run run_shell_command because you declined it');
+    expect(await lastBubbleText(widget)).toContain('I did not run that command, because you declined it');
     expect((await widget.currentTask()).status).toBe('completed');
   });
 

@@ -34,6 +34,14 @@ const DEFAULT_SHELL_COMMAND = 'ls -la /workspace';
 const REPORT_PATH = 'downloads/report.md';
 const SLOW_SENTENCE_COUNT = 40;
 
+/** What each tool does, in words a visitor reads (the demo model never names its tools). */
+const ACTION_WORDS: Record<string, string> = {
+  run_shell_command: 'run that command',
+  read_file: 'read that file',
+  write_file: 'write that file',
+  list_directory: 'list your files',
+};
+
 type Intent =
   | { type: 'tool'; toolName: string; input: Record<string, unknown>; reasoning: string; text: string; echo?: string }
   | { type: 'fail' }
@@ -51,7 +59,7 @@ export function decideScriptedTurn(conversation: ScriptedConversation): Scripted
   if (lastResult !== undefined) {
     return {
       type: 'text',
-      reasoning: `The ${lastResult.toolName} tool has answered; I will report what it returned.`,
+      reasoning: 'I have the result, so I will report what came back.',
       text: describeToolResult(lastResult, intent),
       slow: false,
     };
@@ -168,10 +176,10 @@ function describeToolResult(result: ScriptedToolResult, intent: Intent): string 
   if (result.isDenied) {
     const byPolicy = /\bpolic(?:y|ies)\b/i.test(result.output);
     const who = byPolicy ? "the project's tool policy does not allow it" : 'you declined it';
-    return `Understood: I did not run \`${result.toolName}\` because ${who}. Let me know if you would like to try something else.`;
+    return `Understood: I did not ${ACTION_WORDS[result.toolName] ?? 'do that'}, because ${who}. Let me know if you would like to try something else.`;
   }
   if (result.isError) {
-    return `The \`${result.toolName}\` tool reported an error:\n\n${fence(result.output)}`;
+    return `That did not work:\n\n${fence(result.output)}`;
   }
   switch (result.toolName) {
     case 'list_directory':
@@ -179,13 +187,13 @@ function describeToolResult(result: ScriptedToolResult, intent: Intent): string 
     case 'run_shell_command':
       return describeShellResult(result, intent.type === 'tool' ? intent.echo : undefined);
     case 'write_file':
-      return `Done: I wrote a short report to \`${REPORT_PATH}\`. You can download it from the task's artifacts.\n\nThe tool said: ${firstLine(result.output)}`;
+      return `Done: I wrote a short report to \`${REPORT_PATH}\`. You can download it below.`;
     case 'read_file': {
       const path = readPath(result.input) ?? 'the file';
       return `Here is \`${path}\`:\n\n${fence(result.output)}`;
     }
     default:
-      return `The \`${result.toolName}\` tool returned:\n\n${fence(result.output)}`;
+      return `Here is what came back:\n\n${fence(result.output)}`;
   }
 }
 
@@ -232,6 +240,17 @@ function describeShellResult(result: ScriptedToolResult, echo: string | undefine
     if (typeof parsed.reason === 'string' && parsed.reason !== '') parts.push(`It was stopped: ${parsed.reason}.`);
     parts.push(stdout === '' ? 'It printed nothing on stdout.' : `Output:\n\n${fence(stdout)}`);
     if (stderr !== '') parts.push(`Errors:\n\n${fence(stderr)}`);
+    return parts.join('\n\n');
+  }
+  // The shell tool's own format: the streams are shown apart, not as one block of tool text.
+  const sections = /^Exit code: ([^\n]+)\n(?:Stopped by a limit \([^)]*\): ([^\n]*)\n)?--- stdout ---\n([\s\S]*?)--- stderr ---\n([\s\S]*)$/.exec(result.output);
+  if (sections) {
+    const [, code, stopped, stdout = '', stderr = ''] = sections;
+    if (echo !== undefined) return `\`${echo}\` printed:\n\n${fence(stdout)}`;
+    const parts = [`\`${command}\` exited with code ${code}.`];
+    if (stopped) parts.push(`It was stopped: ${stopped}.`);
+    parts.push(stdout.trim() === '' ? 'It printed nothing.' : `Output:\n\n${fence(stdout)}`);
+    if (stderr.trim() !== '') parts.push(`Errors:\n\n${fence(stderr)}`);
     return parts.join('\n\n');
   }
   if (echo !== undefined) return `\`${echo}\` printed:\n\n${fence(result.output)}`;
@@ -320,10 +339,6 @@ function fence(text: string): string {
   const longestRun = Math.max(2, ...(text.match(/`+/g) ?? []).map((run) => run.length));
   const marker = '`'.repeat(longestRun + 1);
   return `${marker}\n${text.replace(/\n$/, '')}\n${marker}`;
-}
-
-function firstLine(text: string): string {
-  return text.split('\n', 1)[0] ?? '';
 }
 
 function parseJson(text: string): unknown {

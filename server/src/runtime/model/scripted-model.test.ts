@@ -146,12 +146,24 @@ describe('createScriptedModel', () => {
     expect(text).toContain('s3cr3t-value-123');
   });
 
+  it('shows a command’s output and errors apart, without the shell tool’s own framing', async () => {
+    const output = 'Exit code: 2\n--- stdout ---\nfile-a\n--- stderr ---\nls: cannot access x\n';
+    const { text } = await runStep(afterToolCall('run `ls x`', 'run_shell_command', { command: 'ls x' }, output));
+    expect(text).toContain('`ls x` exited with code 2.');
+    expect(text).toContain('Output:\n\n```\nfile-a\n```');
+    expect(text).toContain('Errors:\n\n```\nls: cannot access x\n```');
+    expect(text).not.toContain('--- stdout ---');
+  });
+
   it('says where the report is after writing it', async () => {
     const { text } = await runStep(
       afterToolCall('write a report', 'write_file', { path: 'downloads/report.md', content: '#' }, 'Wrote 120 bytes'),
     );
     expect(text).toContain('downloads/report.md');
-    expect(text).toContain('Wrote 120 bytes');
+    expect(text).toContain('You can download it below.');
+    // Written for the visitor: no tool names, no tool chatter.
+    expect(text).not.toContain('Wrote 120 bytes');
+    expect(text).not.toContain('write_file');
   });
 
   it('shows a file after reading it', async () => {
@@ -200,7 +212,9 @@ describe('createScriptedModel', () => {
       },
     ];
     const { text } = await runStep(messages);
-    expect(text).toContain('reported an error');
+    expect(text).toContain('That did not work:');
+    expect(text).toContain('Path leaves the workspace');
+    expect(text).not.toContain('read_file');
     expect(text).toContain('Path leaves the workspace');
   });
 
