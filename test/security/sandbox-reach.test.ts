@@ -54,6 +54,17 @@ describe('the sandbox as a visitor reaches it', () => {
     expect(output).not.toContain('rc=0');
   });
 
+  it('sees no account of the host: only root, the sandbox user and nobody', async () => {
+    const hostAccounts = readFileSync('/etc/passwd', 'utf8').split('\n').map((line) => line.split(':')[0]).filter((name) => name && !['root', 'nobody'].includes(name));
+    expect(hostAccounts.length).toBeGreaterThan(0);
+    const run = await runToolTask(api, fake, 'accounts', [shell('whoami; id -gn; cat /etc/passwd /etc/group; touch mine; ls -l mine')]);
+    expect(run.task.status).toBe('completed');
+    const output = run.results[0]?.output ?? '';
+    expect(output).toMatch(/--- stdout ---\nsandbox\nsandbox\nroot:x:0:0:/);
+    expect(output).toMatch(/sandbox sandbox \d+ .* mine/);
+    for (const name of hostAccounts) expect(output).not.toMatch(new RegExp(`(^|\\n)${name}:`));
+  });
+
   it('cannot change host-global sysctls such as core_pattern', async () => {
     const before = readFileSync('/proc/sys/kernel/core_pattern', 'utf8');
     const run = await runToolTask(api, fake, 'sysctl', [shell('echo "|/workspace/evil" > /proc/sys/kernel/core_pattern; echo "rc=$?"')]);

@@ -19,6 +19,8 @@ export interface BwrapArgsOptions {
   /** Non-world-readable paths under the system dirs, hidden inside the sandbox. */
   privatePaths: PrivatePaths;
   tmpfsBytes: number;
+  /** Replacements for /etc/passwd and /etc/group (write-sandbox-accounts.ts). */
+  accounts?: { passwd: string; group: string };
 }
 
 /** The environment every sandboxed command starts from; the task's env is layered on top. */
@@ -65,6 +67,8 @@ export function buildBwrapArgs(options: BwrapArgsOptions): string[] {
   // The sandbox uid maps to the server's uid outside, so owner-only files would be readable: mask them.
   for (const file of options.privatePaths.files) args.push('--ro-bind', '/dev/null', file);
   for (const dir of options.privatePaths.directories) args.push('--tmpfs', dir, '--remount-ro', dir);
+  // The host's account names stay on the host: the sandbox sees root, itself and nobody.
+  if (options.accounts) args.push('--ro-bind', options.accounts.passwd, '/etc/passwd', '--ro-bind', options.accounts.group, '/etc/group');
   args.push(
     '--proc',
     '/proc',

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { baseSandboxEnv, buildBwrapArgs, filterEnv, SANDBOX_UID, toBwrapArgsFile } from './build-bwrap-args.ts';
 import { type CgroupSupport, type CgroupTotals, type CommandCgroup, detectCgroups } from './detect-cgroups.ts';
 import { findPrivatePaths, type PrivatePaths } from './find-private-paths.ts';
+import { type SandboxAccounts, writeSandboxAccounts } from './write-sandbox-accounts.ts';
 import { checkWorkspaceBudget, tooDeepMessage } from '../workspace/check-workspace-budget.ts';
 import { measureWorkspaceUsage } from '../workspace/measure-workspace-usage.ts';
 import { withWorkspace } from '../workspace/open-workspace.ts';
@@ -212,6 +213,7 @@ interface BwrapHost {
   bwrapPath: string;
   prlimitPath: string | undefined;
   privatePaths: PrivatePaths;
+  accounts: SandboxAccounts;
   cgroups: CgroupSupport;
   setprivPath: string | undefined;
   hostUser: SandboxHostUser | undefined;
@@ -287,6 +289,7 @@ async function runInBwrap(host: BwrapHost, options: SandboxRunOptions): Promise<
       env: options.env,
       privatePaths: host.privatePaths,
       tmpfsBytes: limits.memoryMb * 1024 * 1024,
+      accounts: host.accounts,
     });
     const captured = await runCapturedProcess({
       file: '/bin/sh',
@@ -438,7 +441,8 @@ export async function createSandbox(options: CreateSandboxOptions): Promise<Sand
     detectCgroups(options.cgroupRoot, resolveTotals(options.totals)),
     execText(bwrapPath, ['--version']),
   ]);
-  const host: BwrapHost = { bwrapPath, prlimitPath, privatePaths, cgroups, setprivPath, hostUser, logger };
+  const accounts = writeSandboxAccounts();
+  const host: BwrapHost = { bwrapPath, prlimitPath, privatePaths, accounts, cgroups, setprivPath, hostUser, logger };
   await probeBwrap(host);
 
   const warnings = [...cgroups.warnings];

@@ -1,5 +1,6 @@
 import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
+import type { SandboxAccounts } from './write-sandbox-accounts.ts';
 import { baseSandboxEnv, buildBwrapArgs, filterEnv, toBwrapArgsFile } from './build-bwrap-args.ts';
 import type { CgroupSupport, CommandCgroup } from './detect-cgroups.ts';
 import type { PrivatePaths } from './find-private-paths.ts';
@@ -34,6 +35,7 @@ export interface SandboxSpawnHost {
   bwrapPath: string;
   prlimitPath: string | undefined;
   privatePaths: PrivatePaths;
+  accounts?: SandboxAccounts;
   cgroups: CgroupSupport;
   /** The unprivileged host user the sandbox runs as, when the server drops privileges. */
   hostUser: SandboxHostUser | undefined;
@@ -95,6 +97,7 @@ export async function spawnSandboxed(host: SandboxSpawnHost, options: SandboxSpa
       env: options.env,
       privatePaths: host.privatePaths,
       tmpfsBytes: limits.memoryMb * 1024 * 1024,
+      ...(host.accounts ? { accounts: host.accounts } : {}),
     });
     // One --chdir only (bwrap warns on stderr about a second): replace the workspace default.
     const chdir = bwrapOptions.indexOf('--chdir');
