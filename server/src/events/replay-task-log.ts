@@ -34,7 +34,7 @@ function skeleton(event: TaskEvent): FoldableEvent {
 }
 
 /** One pass over the whole log that keeps only counts and flags: what shape the catch-up takes. */
-async function summarise(log: TaskEventLog, taskId: string, after: number | undefined, pageSize: number) {
+async function summarise(log: TaskEventLog, taskId: string, after: number, pageSize: number) {
   let lastSeq = 0;
   let ended = false;
   let messages: readonly Message[] = [];
@@ -46,7 +46,7 @@ async function summarise(log: TaskEventLog, taskId: string, after: number | unde
       lastSeq = event.seq;
       ended = endsAfter(ended, event);
       messages = foldTaskEvent(messages, skeleton(event));
-      if (after === undefined || event.seq <= after || !isLiveEventName(event.event)) continue;
+      if (event.seq <= after || !isLiveEventName(event.event)) continue;
       terminalInside ||= missedTerminal;
       missedTerminal = isTerminalEvent(event);
     }
@@ -62,14 +62,18 @@ const SENT: Message = { id: '', role: 'user', content: '', createdAt: '' };
  * let go), `history_done`, and for a late joiner each pending approval as the live `tool_call` that
  * clients wait for. Holds one page and the message being built, never the whole conversation.
  */
-async function* replayHistory(log: TaskEventLog, taskId: string, untilSeq: number, ended: boolean, pageSize: number): AsyncGenerator<string> {
+async function* replayHistory(log: TaskEventLog, taskId: string, untilSeq: number | undefined, pageSize: number): AsyncGenerator<string, CatchUpEnd> {
   let messages: Message[] = [];
   // Each history_message carries the last sequence it covers: a client cut off mid-history resumes after it.
   const coveredSeq: number[] = [];
   let sent = 0;
+  let lastSeq = 0;
+  let ended = false;
   for await (const page of readPages(log, taskId, 0, untilSeq, pageSize)) {
     let text = '';
     for (const event of page) {
+      lastSeq = event.seq;
+      ended = endsAfter(ended, event);
       messages = foldTaskEvent(messages, event) as Message[];
       coveredSeq[messages.length - 1] = event.seq;
       for (; sent < messages.length - 1; sent++) {
@@ -81,10 +85,11 @@ async function* replayHistory(log: TaskEventLog, taskId: string, untilSeq: numbe
   }
   const last = messages.at(-1);
   let text = last && sent < messages.length ? encodeSseEvent('history_message', last, coveredSeq[messages.length - 1]) : '';
-  text += encodeSseEvent('history_done', { messageCount: messages.length, isStreaming: !ended }, untilSeq);
+  text += encodeSseEvent('history_done', { messageCount: messages.length, isStreaming: !ended }, lastSeq);
   const pending = !ended && last?.role === 'assistant' ? (last.toolCalls ?? []).filter((call) => call.status === 'awaiting_approval') : [];
-  for (const { callId, toolName, status, args } of pending) text += encodeSseEvent('tool_call', { callId, toolName, status, args }, untilSeq);
+  for (const { callId, toolName, status, args } of pending) text += encodeSseEvent('tool_call', { callId, toolName, status, args }, lastSeq);
   yield text;
+  return { lastSeq, ended };
 }
 
 /**
@@ -97,12 +102,14 @@ async function* replayHistory(log: TaskEventLog, taskId: string, untilSeq: numbe
 export async function* replayTaskLog(log: TaskEventLog, taskId: string, after: number | undefined, pageSize: number): AsyncGenerator<string, CatchUpEnd> {
   // Whether more events will follow is read from the log, not the task's status: the status turns
   // terminal just before the terminal event is appended, and a follow-up reopens the task.
+  // A new connection reads the log once, as it sends the history; only a resume looks first.
+  if (after === undefined) return yield* replayHistory(log, taskId, undefined, pageSize);
   const summary = await summarise(log, taskId, after, pageSize);
   const end = { lastSeq: summary.lastSeq, ended: summary.ended };
   // An id beyond the log's end was never sent by this task: the client gets the history afresh
   // instead of a stream that waits for events it claims to have.
-  if (after === undefined || after > summary.lastSeq || summary.terminalInside) {
-    yield* replayHistory(log, taskId, summary.lastSeq, summary.ended, pageSize);
+  if (after > summary.lastSeq || summary.terminalInside) {
+    return yield* replayHistory(log, taskId, summary.lastSeq, pageSize);
   } else if (summary.ended && !summary.missedTerminal) {
     yield encodeSseEvent('history_done', { messageCount: summary.messageCount, isStreaming: false }, summary.lastSeq);
   } else {
