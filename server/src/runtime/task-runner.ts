@@ -317,10 +317,7 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
     const delayMs = Math.min(DATABASE_RETRY_MAX_MS, DATABASE_RETRY_FIRST_MS * 2 ** (attempt - 1));
     logger.warn({ taskId, attempt, delayMs, reason: error instanceof Error ? error.message : String(error) }, 'the database is unavailable; the turn resumes once it is back');
     const timer = setTimeout(() => {
-      if (draining) return;
-      if (running.has(taskId)) rescheduled.add(taskId);
-      else enqueue(taskId);
-      pump();
+      if (!draining) schedule(taskId);
     }, delayMs);
     timer.unref();
   };
@@ -384,12 +381,15 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
     queue.push(taskId);
   };
 
+  /** Runs the task's next turn: now, or once its current turn is done. */
+  function schedule(taskId: string) {
+    if (running.has(taskId)) rescheduled.add(taskId);
+    else enqueue(taskId);
+    pump();
+  }
+
   return {
-    schedule(taskId) {
-      if (running.has(taskId)) rescheduled.add(taskId);
-      else enqueue(taskId);
-      pump();
-    },
+    schedule,
     setSecrets(taskId, values) {
       if (Object.keys(values).length === 0) return;
       secrets.get(taskId)?.unregister();
@@ -423,7 +423,7 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
           if (queued.has(taskId) || running.has(taskId)) continue;
           logger.warn({ taskId }, 'resuming task left unfinished by a stopped server');
           await createWorkspace(workspaceDir(taskId), options.sandbox?.hostUser);
-          this.schedule(taskId);
+          schedule(taskId);
         }
       };
       options.bus.onAbort((taskId) => running.get(taskId)?.controller.abort(new Error(`Task ${taskId} was cancelled`)));
