@@ -1,3 +1,5 @@
+import { createKeyedCounts } from './keyed-counts.ts';
+
 /**
  * Lets a few stream catch-ups run at once. A catch-up holds a page of the task's log and the message it
  * is sending until a client takes them; a client that does not read holds them until it is dropped.
@@ -12,13 +14,13 @@ export interface ReplayGate {
 
 export function createReplayGate(limits: { maxConcurrent: number; maxPerCaller: number }): ReplayGate {
   let running = 0;
-  const perCaller = new Map<string, number>();
+  const perCaller = createKeyedCounts();
   const waiting: Array<{ caller: string; admit: () => void }> = [];
 
-  const canRun = (caller: string) => running < limits.maxConcurrent && (perCaller.get(caller) ?? 0) < limits.maxPerCaller;
+  const canRun = (caller: string) => running < limits.maxConcurrent && perCaller.get(caller) < limits.maxPerCaller;
   const take = (caller: string) => {
     running += 1;
-    perCaller.set(caller, (perCaller.get(caller) ?? 0) + 1);
+    perCaller.add(caller, 1);
   };
   const admitNext = () => {
     for (let index = 0; index < waiting.length && running < limits.maxConcurrent; ) {
@@ -37,9 +39,7 @@ export function createReplayGate(limits: { maxConcurrent: number; maxPerCaller: 
       if (released) return;
       released = true;
       running -= 1;
-      const count = (perCaller.get(caller) ?? 1) - 1;
-      if (count > 0) perCaller.set(caller, count);
-      else perCaller.delete(caller);
+      perCaller.add(caller, -1);
       admitNext();
     };
   };

@@ -1,4 +1,5 @@
 import { AppError } from '../errors/app-error.ts';
+import { createKeyedCounts } from './keyed-counts.ts';
 import type { Principal } from '../services/tasks/principal.ts';
 
 /** Caps on concurrent SSE streams: per caller (API key, or widget app + end user) and per task. */
@@ -14,30 +15,25 @@ export function principalKey(principal: Principal): string {
 
 /** Counts open streams in this process; a slot is held from the handler's start until the stream closes. */
 export function createStreamSlots(limits: { maxStreamsPerPrincipal: number; maxStreamsPerTask: number }): StreamSlots {
-  const byPrincipal = new Map<string, number>();
-  const byTask = new Map<string, number>();
-  const take = (map: Map<string, number>, key: string, delta: number) => {
-    const next = (map.get(key) ?? 0) + delta;
-    if (next <= 0) map.delete(key);
-    else map.set(key, next);
-  };
+  const byPrincipal = createKeyedCounts();
+  const byTask = createKeyedCounts();
   return {
     acquire(principal, taskId) {
       const key = principalKey(principal);
-      if ((byTask.get(taskId) ?? 0) >= limits.maxStreamsPerTask) {
+      if (byTask.get(taskId) >= limits.maxStreamsPerTask) {
         throw new AppError('RATE_LIMITED', `Too many open streams on task ${taskId} (at most ${limits.maxStreamsPerTask}); close one and retry`, { headers: { 'Retry-After': '5' } });
       }
-      if ((byPrincipal.get(key) ?? 0) >= limits.maxStreamsPerPrincipal) {
+      if (byPrincipal.get(key) >= limits.maxStreamsPerPrincipal) {
         throw new AppError('RATE_LIMITED', `Too many open streams for this caller (at most ${limits.maxStreamsPerPrincipal}); close one and retry`, { headers: { 'Retry-After': '5' } });
       }
-      take(byTask, taskId, 1);
-      take(byPrincipal, key, 1);
+      byTask.add(taskId, 1);
+      byPrincipal.add(key, 1);
       let released = false;
       return () => {
         if (released) return;
         released = true;
-        take(byTask, taskId, -1);
-        take(byPrincipal, key, -1);
+        byTask.add(taskId, -1);
+        byPrincipal.add(key, -1);
       };
     },
   };

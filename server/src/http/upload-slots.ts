@@ -1,5 +1,6 @@
 import { AppError } from '../errors/app-error.ts';
 import type { Principal } from '../services/tasks/principal.ts';
+import { createKeyedCounts } from './keyed-counts.ts';
 import { principalKey } from './stream-slots.ts';
 
 /**
@@ -13,12 +14,11 @@ export interface UploadSlots {
 
 export function createUploadSlots(limits: { maxPerCaller: number; maxTotal: number }): UploadSlots {
   let total = 0;
-  const perCaller = new Map<string, number>();
+  const perCaller = createKeyedCounts();
   return {
     acquire(principal) {
       const key = principalKey(principal);
-      const mine = perCaller.get(key) ?? 0;
-      if (mine >= limits.maxPerCaller) {
+      if (perCaller.get(key) >= limits.maxPerCaller) {
         throw new AppError('RATE_LIMITED', `Too many uploads in progress for this caller (at most ${limits.maxPerCaller}); retry when one has finished`, {
           headers: { 'Retry-After': '5' },
         });
@@ -27,15 +27,13 @@ export function createUploadSlots(limits: { maxPerCaller: number; maxTotal: numb
         throw new AppError('RATE_LIMITED', `Too many uploads in progress on this server (at most ${limits.maxTotal}); retry shortly`, { headers: { 'Retry-After': '5' } });
       }
       total += 1;
-      perCaller.set(key, mine + 1);
+      perCaller.add(key, 1);
       let released = false;
       return () => {
         if (released) return;
         released = true;
         total -= 1;
-        const left = (perCaller.get(key) ?? 1) - 1;
-        if (left > 0) perCaller.set(key, left);
-        else perCaller.delete(key);
+        perCaller.add(key, -1);
       };
     },
   };
