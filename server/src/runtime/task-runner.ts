@@ -13,7 +13,7 @@ import { toSandboxLimits } from './sandbox/sandbox-limits.ts';
 import { buildHistory } from '../events/build-history.ts';
 import type { ProjectsRepository } from '../store/projects-repository.ts';
 import type { TaskRow, TasksRepository } from '../store/tasks-repository.ts';
-import { type AgentState, createAgentState } from './agent/agent-state.ts';
+import { type AgentState, createAgentState, endTurn } from './agent/agent-state.ts';
 import { runAgentTurn, type TextRedactor } from './agent/run-agent-turn.ts';
 import { decideToolGate } from './agent/tool-policy.ts';
 import { describeModelFailure } from './model/describe-model-failure.ts';
@@ -277,9 +277,7 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
         return;
       }
       const text = state.turnText;
-      state.turnText = '';
-      state.steps = 0;
-      state.outputChars = 0;
+      endTurn(state);
       // messageCount is what history shows: every turn ends as an assistant message (its answer, or its failure).
       const { messages } = buildHistory(await events.list(taskId));
       const answerPending = messages.at(-1)?.role !== 'assistant';

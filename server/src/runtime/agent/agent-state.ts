@@ -42,6 +42,13 @@ export function createAgentState(): AgentState {
   return { messages: [], grants: [], pending: [], results: [], decisions: {}, announced: [], started: {}, turnText: '', steps: 0, outputChars: 0 };
 }
 
+/** Clears what a turn counts (its text, steps, tool output kept), so the next turn starts afresh. */
+export function endTurn(state: AgentState): void {
+  state.turnText = '';
+  state.steps = 0;
+  state.outputChars = 0;
+}
+
 /** Pending tool calls waiting for the user's decision. */
 export function awaitingApproval(state: AgentState): PendingToolCall[] {
   return state.pending.filter(

@@ -14,7 +14,7 @@ import {
 import { AppError } from '../../errors/app-error.ts';
 import type { TaskEventLog } from '../../events/task-event-log.ts';
 import type { Logger } from '../../logging/logger.ts';
-import { awaitingApproval, createAgentState } from '../../runtime/agent/agent-state.ts';
+import { awaitingApproval, createAgentState, endTurn } from '../../runtime/agent/agent-state.ts';
 import { redactorCache } from '../../runtime/secrets/redactor-cache.ts';
 import { createFingerprintRedactor, fingerprintSecrets } from '../../runtime/secrets/secret-fingerprints.ts';
 import { DEFAULT_SANDBOX_LIMITS, toSandboxLimits, toWorkspaceBudget } from '../../runtime/sandbox/sandbox-limits.ts';
@@ -253,9 +253,7 @@ export function createTasksService(deps: {
         const attachedFiles = await receiveFiles(id, principal.project, input.files);
         const state = parseAgentState(row.state);
         state.messages.push({ role: 'user', content: userTurn(message, attachedFiles) });
-        state.turnText = '';
-        state.steps = 0;
-        state.outputChars = 0;
+        endTurn(state);
         const now = new Date().toISOString();
         const history = buildHistory(await events.list(id));
         // Decided in the database, and committed before the event that announces it: of two follow-ups
@@ -346,9 +344,7 @@ export function createTasksService(deps: {
         state.results = [];
         state.decisions = {};
         state.announced = [];
-        state.turnText = '';
-        state.steps = 0;
-        state.outputChars = 0;
+        endTurn(state);
         // History shows the cancelled turn as an assistant message (the one in progress, or a new one).
         const messageCount = history.messages.length + (history.lastAssistant ? 0 : 1);
         await tasks.update(id, { status: 'cancelled', completed_at: now, last_activity_at: now, message_count: messageCount, state: JSON.stringify(state), runner_id: null });
