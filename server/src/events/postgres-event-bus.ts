@@ -23,9 +23,10 @@ type Notification = { taskId: string; event?: TaskEvent; seq?: number };
 /**
  * The scale-out bus: a server LISTENs to the channel of each task it streams, every append NOTIFYs
  * there, so any server can stream any task; cancels go on one control channel every runner listens
- * to. Notifications are handled in arrival order. A lost LISTEN connection (a database restart, a dropped socket) is re-established with backoff; meanwhile
- * `connected` is false and `onDisconnect` listeners are told, since notifications sent in the gap are
- * gone (streams then catch up from the log, which lost nothing).
+ * to. Notifications are handled in arrival order. A lost LISTEN connection (a database restart, a
+ * dropped socket) is re-established with backoff; meanwhile `connected` is false and `onDisconnect`
+ * listeners are told, since notifications sent in the gap are gone (streams then catch up from the
+ * log, which lost nothing).
  */
 export async function createPostgresEventBus(options: {
   connectionString: string;
