@@ -97,7 +97,9 @@ async function waitForHealth(url: string, child: ChildProcess, lines: string[]):
  * Starts `node --import tsx server/src/cli/main.ts serve` on a free port with a fresh data dir and waits
  * for `/healthz`. `llmBaseUrl` is the fake OpenAI-compatible server (`…/v1`); `env` overrides anything.
  */
-export async function spawnConcierge(options: { llmBaseUrl?: string; env?: Record<string, string> } = {}): Promise<SpawnedConcierge> {
+export async function spawnConcierge(
+  options: { llmBaseUrl?: string; env?: Record<string, string>; /** Node options for the server only (not its CLI runs). */ nodeArgs?: string[] } = {},
+): Promise<SpawnedConcierge> {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'concierge-api-'));
   const port = await findFreePort();
   const env: NodeJS.ProcessEnv = {
@@ -116,7 +118,7 @@ export async function spawnConcierge(options: { llmBaseUrl?: string; env?: Recor
   let child: ChildProcess;
 
   const start = async () => {
-    child = spawn(process.execPath, [...CLI_ARGS, 'serve'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...CLI_ARGS, 'serve'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const started = child;
     running.add(started);
     started.once('exit', () => running.delete(started));

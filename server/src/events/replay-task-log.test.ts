@@ -16,6 +16,7 @@ function memoryLog(events: TaskEvent[]) {
       reads.push(page.length);
       return page;
     },
+    listLatestTurn: () => Promise.reject(new Error('not used by replay')),
     subscribe: () => () => {},
     onDisconnect: () => () => {},
     listening: async () => {},

@@ -14,6 +14,8 @@ export interface TaskEventLog {
   append<K extends TaskEventName>(taskId: string, event: K, data: TaskEventMap[K], leaseHolder?: string): Promise<TaskEvent>;
   /** Events after `afterSeq`, at most `limit` of them when given (one page). */
   list(taskId: string, afterSeq?: number, limit?: number): Promise<TaskEvent[]>;
+  /** The latest turn's events, from its user message on: enough to fold the task's current output without reading the whole conversation. */
+  listLatestTurn(taskId: string): Promise<TaskEvent[]>;
   subscribe(taskId: string, listener: (event: TaskEvent) => void): () => void;
   /** Resolves once a subscription made before receives every later append (read the log only after it). */
   listening(taskId: string): Promise<void>;
@@ -79,6 +81,7 @@ export function createTaskEventLog(options: {
       return result;
     },
     list: (taskId, afterSeq, limit) => repository.list(taskId, afterSeq, limit),
+    listLatestTurn: async (taskId) => repository.list(taskId, Math.max(0, (await repository.lastSeqOf(taskId, 'user_message')) - 1)),
     subscribe: (taskId, listener) => bus.subscribe(taskId, listener),
     listening: (taskId) => bus.listening(taskId),
     onDisconnect: (listener) => bus.onDisconnect(listener),

@@ -139,7 +139,12 @@ describe.each(['sqlite', 'postgres'] as const)('Task API in-process on %s', (kin
     expect([busy.status, busy.body.error?.code]).toEqual([409, 'TASK_BUSY']);
     await client.stream(id, {}, { 'Last-Event-ID': '0' });
     const history = await client.call('GET', `/tasks/${id}/history`);
-    expect(history.body.data.messages.map((message: { role: string; content: string }) => message.role)).toEqual(['user', 'assistant', 'user', 'assistant']);
+    const messages = history.body.data.messages as { role: string; content: string }[];
+    expect(messages.map((message) => message.role)).toEqual(['user', 'assistant', 'user', 'assistant']);
+    // The task's output is the latest turn's reply alone (folded from that turn's events only).
+    expect(messages[1]!.content).not.toBe(messages[3]!.content);
+    const task = await client.call('GET', `/tasks/${id}`);
+    expect(task.body.data.output.content).toBe(messages[3]!.content);
     const list = await client.call('GET', '/tasks');
     expect(list.body.data[0]).toMatchObject({ id, messageCount: 4 });
   });

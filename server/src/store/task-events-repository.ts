@@ -44,6 +44,16 @@ export function createTaskEventsRepository(db: Kysely<Database>) {
       const rows = await query.execute();
       return rows.map((row) => ({ seq: Number(row.seq), event: row.event, data: JSON.parse(row.data), createdAt: row.created_at }) as TaskEvent);
     },
+    /** The sequence of the task's latest event of this kind (0 when there is none); reads no event data. */
+    async lastSeqOf(taskId: string, event: string): Promise<number> {
+      const row = await db
+        .selectFrom('task_events')
+        .select((eb) => eb.fn.max('seq').as('seq'))
+        .where('task_id', '=', taskId)
+        .where('event', '=', event)
+        .executeTakeFirst();
+      return Number(row?.seq ?? 0);
+    },
     async lastSeq(taskId: string): Promise<number> {
       const row = await db
         .selectFrom('task_events')

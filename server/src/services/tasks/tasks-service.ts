@@ -217,7 +217,8 @@ export function createTasksService(deps: {
 
     async get(principal: Principal, id: string): Promise<Task> {
       const row = await findTask(principal, id);
-      const history = buildHistory(await events.list(id));
+      // Polled by clients without SSE: its cost must not grow with the conversation.
+      const history = buildHistory(await events.listLatestTurn(id));
       const task: Task = { ...toTask(row) };
       const output = toTaskOutput(history.lastAssistant, row.last_activity_at);
       if (output) task.output = output;
@@ -318,7 +319,7 @@ export function createTasksService(deps: {
         const state = parseAgentState(row.state);
         // Every call left open is closed on the wire and in history: a pending approval is `rejected`,
         // a call that was running is an `error` (it was stopped part-way, and may have done some of its work).
-        const history = buildHistory(await events.list(id));
+        const history = buildHistory(await events.listLatestTurn(id));
         for (const call of history.lastAssistant?.toolCalls ?? []) {
           const { callId, toolName } = call;
           if (call.status === 'awaiting_approval') {
