@@ -34,6 +34,8 @@ export interface Config {
   };
   /** Workspaces of finished tasks idle longer than this many days are removed (0 keeps them). */
   workspaceRetentionDays: number;
+  /** Free disk (MB) kept for the database and logs: workspace writes stop short of it (0 turns it off). */
+  diskReserveMb: number;
   /** HTTP limits against slow or greedy clients (see docs/security.md "HTTP limits"). */
   http: {
     headersTimeoutMs: number;
@@ -100,6 +102,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       totalCpuPercent: integer(env, 'CONCIERGE_SANDBOX_TOTAL_CPU_PERCENT', 0),
     },
     workspaceRetentionDays: integer(env, 'CONCIERGE_WORKSPACE_RETENTION_DAYS', 30),
+    diskReserveMb: integer(env, 'CONCIERGE_DISK_RESERVE_MB', 256),
     http: {
       headersTimeoutMs: integer(env, 'CONCIERGE_HEADERS_TIMEOUT_MS', 10_000),
       requestTimeoutMs: integer(env, 'CONCIERGE_REQUEST_TIMEOUT_MS', 300_000),

@@ -130,6 +130,7 @@ export async function createServer(config: Config, logger: Logger): Promise<Conc
     resolveContext: identity.resolveContext,
     workspacesDir,
     sandbox,
+    diskReserveBytes: config.diskReserveMb * 1024 * 1024,
     secretsTtlMs: config.secretsTtlMs,
     async isAppRevoked(taskId) {
       const appId = (await tasksRepository.find(taskId))?.app_id;
@@ -140,7 +141,15 @@ export async function createServer(config: Config, logger: Logger): Promise<Conc
     maxRetries: config.modelMaxRetries,
     retryDelayMs: config.modelRetryDelayMs,
   });
-  const tasks = createTasksService({ tasks: tasksRepository, projects, events, runner, logger, keyMaterial: identity.keyMaterial });
+  const tasks = createTasksService({
+    tasks: tasksRepository,
+    projects,
+    events,
+    runner,
+    logger,
+    keyMaterial: identity.keyMaterial,
+    diskReserveBytes: config.diskReserveMb * 1024 * 1024,
+  });
 
   /** Readiness: the database answers, the bus is connected, the server is not draining. */
   const health = async (): Promise<HealthReport> => {

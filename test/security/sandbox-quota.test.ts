@@ -1,4 +1,5 @@
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { measureWorkspaceUsage } from '../../server/src/runtime/workspace/measure-workspace-usage.ts';
@@ -100,5 +101,43 @@ describe('the workspace budget against the agent’s shell', () => {
     expect(run.results[1]?.output).toContain('Not run:');
     expect(run.results[2]?.output).toContain('Exit code: 0');
     expect(run.results[3]?.output).toContain('works');
+  });
+});
+
+describe('the host disk reserve against many workspaces', () => {
+  // Every workspace under its quota can still fill the disk together (many visitors, many tasks): the
+  // server keeps CONCIERGE_DISK_RESERVE_MB free for itself. Here the reserve is set to leave the sandbox
+  // 40 MB of this disk, far below the project's 1 GB quota.
+  let reserved: SpawnedConcierge;
+  let reservedApi: ApiClient;
+  beforeAll(async () => {
+    const disk = await fs.statfs(os.tmpdir());
+    const freeMb = Math.floor((disk.bavail * disk.bsize) / 1024 / 1024);
+    reserved = await spawnConcierge({ llmBaseUrl: fake.url, env: { LOG_LEVEL: 'info', CONCIERGE_DISK_RESERVE_MB: String(freeMb - 40) } });
+    reservedApi = createApiClient(reserved.url, (await reserved.createApiKey()).key);
+  }, 120_000);
+  afterAll(async () => {
+    await reserved?.stop();
+  });
+
+  it('stops a command at the reserve, refuses further writes saying the server is low on disk, and recovers after rm', async () => {
+    const run = await runToolTask(reservedApi, fake, 'host-disk', [
+      shell('head -c 400000000 /dev/zero > big.bin; echo "rc=$?"'),
+      shell('echo next > next.txt; echo wrote'),
+      { name: 'write_file' as const, args: { path: 'note.txt', content: 'hello' } },
+      shell('rm big.bin'),
+      shell('echo works > after.txt && cat after.txt'),
+    ]);
+    expect(run.task.status).toBe('completed');
+    const [big, next, write, cleanup, after] = run.results;
+    expect(big?.output).toMatch(/Stopped by a limit \(quota\): (The command was stopped: )?The server is running out of disk space/);
+    expect(big?.output).toContain('rc=153');
+    expect(next?.output).toContain('Not run: The server is running out of disk space');
+    expect(next?.output).not.toContain('wrote');
+    expect(write?.output).toContain('The server is running out of disk space');
+    expect(cleanup?.output).toContain('Exit code: 0');
+    expect(after?.output).toContain('works');
+    const usage = await measureWorkspaceUsage(path.join(reserved.dataDir, 'workspaces', run.taskId));
+    expect(usage.bytes).toBeLessThan(64 * 1024 * 1024);
   });
 });

@@ -40,6 +40,8 @@ export interface TaskRunnerOptions {
   /** Extra env and secrets for a task beyond its own (the widget end user's), merged under the task's. */
   resolveContext?(task: TaskRow): Promise<{ env: Record<string, string>; secrets: Record<string, string> }>;
   workspacesDir: string;
+  /** Free disk the host keeps for itself; no workspace writes into it. */
+  diskReserveBytes?: number;
   /** Where the task's stdio MCP servers run (the shell's sandbox); without it they are reported unavailable. */
   sandbox?: Pick<Sandbox, 'spawn' | 'hostUser'>;
   /** How long an idle task keeps its in-memory secrets for follow-ups. */
@@ -225,7 +227,7 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
           signal,
           sandbox: options.sandbox,
           workspaceDir: workspaceDir(taskId),
-          limits: toSandboxLimits(config),
+          limits: toSandboxLimits(config, options.diskReserveBytes),
           redact: redactor.redact,
           logger: logger.child({ taskId }),
         })
@@ -253,7 +255,7 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
         model,
         system: [config.systemPrompt, task.system_prompt].filter(Boolean).join('\n\n') || undefined,
         tools,
-        toolContext: { taskId, workspaceDir: workspaceDir(taskId), env, limits: toSandboxLimits(config), signal, redactor },
+        toolContext: { taskId, workspaceDir: workspaceDir(taskId), env, limits: toSandboxLimits(config, options.diskReserveBytes), signal, redactor },
         gate: (toolName, grants) => decideToolGate({ toolName, policies: config.toolPolicies, autoExecute: task.auto_execute === 1, grants }),
         emit: async (event, data) => {
           signal.throwIfAborted();

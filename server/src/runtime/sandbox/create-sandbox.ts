@@ -8,6 +8,7 @@ import { type CgroupSupport, type CgroupTotals, type CommandCgroup, detectCgroup
 import { findPrivatePaths, type PrivatePaths } from './find-private-paths.ts';
 import { type SandboxAccounts, writeSandboxAccounts } from './write-sandbox-accounts.ts';
 import { checkWorkspaceBudget, tooDeepMessage } from '../workspace/check-workspace-budget.ts';
+import { HOST_DISK_FULL_MESSAGE, hostDiskHeadroom } from '../workspace/host-disk-headroom.ts';
 import { measureWorkspaceUsage } from '../workspace/measure-workspace-usage.ts';
 import { withWorkspace } from '../workspace/open-workspace.ts';
 import { DEFAULT_WALK_LIMITS, walkWorkspace } from '../workspace/walk-workspace.ts';
@@ -182,6 +183,7 @@ function primaryLimit(
 
 /** Why the workspace is over its budget (quota or entry limit), or undefined when it is within it. */
 async function overBudget(workspaceDir: string, limits: SandboxLimits): Promise<string | undefined> {
+  if ((await hostDiskHeadroom(workspaceDir, limits.hostDiskReserveBytes)) < FULL_SLACK_BYTES) return HOST_DISK_FULL_MESSAGE;
   const usage = await measureWorkspaceUsage(workspaceDir, { maxEntries: limits.maxWorkspaceEntries });
   if (usage.tooDeep && usage.entries <= limits.maxWorkspaceEntries) return tooDeepMessage(DEFAULT_WALK_LIMITS.maxDepth);
   if (!usage.complete || usage.entries > limits.maxWorkspaceEntries) {
@@ -243,11 +245,14 @@ async function largestFiles(workspaceDir: string, limits: SandboxLimits, count =
  * Before a command runs: refuses it when the workspace is already over budget (saying why and what to
  * delete), else returns the bytes still free, which cap RLIMIT_FSIZE so one file cannot run past the quota.
  */
-async function workspaceHeadroom(options: SandboxRunOptions): Promise<{ refused: SandboxRunResult } | { freeBytes: number; cleanup?: true }> {
+async function workspaceHeadroom(
+  options: SandboxRunOptions,
+): Promise<{ refused: SandboxRunResult } | { freeBytes: number; cleanup?: true; hostLimited?: true }> {
   const { limits } = options;
   try {
     const free = await checkWorkspaceBudget(options.workspaceDir, toWorkspaceBudget(limits));
     // A file stopped by RLIMIT_FSIZE at the headroom leaves the workspace full to within a few blocks.
+    if (free.bytes < FULL_SLACK_BYTES && free.hostLimited) throw new WorkspaceAccessError('too_large', HOST_DISK_FULL_MESSAGE);
     if (free.bytes < FULL_SLACK_BYTES) {
       const quotaBytes = limits.workspaceQuotaMb * 1024 * 1024;
       throw new WorkspaceAccessError(
@@ -255,7 +260,7 @@ async function workspaceHeadroom(options: SandboxRunOptions): Promise<{ refused:
         `The workspace uses ${megabytes(quotaBytes - free.bytes)} of its ${megabytes(quotaBytes)} quota and is full. Delete files before writing more.`,
       );
     }
-    return { freeBytes: free.bytes };
+    return { freeBytes: free.bytes, ...(free.hostLimited ? { hostLimited: true as const } : {}) };
   } catch (error) {
     if (!(error instanceof WorkspaceAccessError)) throw error;
     if (CLEANUP_COMMAND.test(options.command)) return { freeBytes: 0, cleanup: true };
@@ -317,10 +322,13 @@ async function runInBwrap(host: BwrapHost, options: SandboxRunOptions): Promise<
     const events = cgroup ? await cgroup.readEvents() : { oomKilled: false, processLimitHit: false };
     const result = toRunResult(captured, limits, timeoutMs, events);
     if (result.limit === 'file_size' && fileSizeBytes < limits.maxFileSizeMb * 1024 * 1024) {
-      // The file size cap was the quota's headroom: what stopped the command is the quota.
+      // The file size cap was the quota's headroom (or the host's): what stopped the command is the quota.
       Object.assign(result, {
         limit: 'quota',
-        reason: `The command tried to write past the workspace quota of ${limits.workspaceQuotaMb} MB (${megabytes(headroom.freeBytes)} were free) and was stopped; delete files before writing more`,
+        reason:
+          'hostLimited' in headroom
+            ? `The command was stopped: ${HOST_DISK_FULL_MESSAGE}`
+            : `The command tried to write past the workspace quota of ${limits.workspaceQuotaMb} MB (${megabytes(headroom.freeBytes)} were free) and was stopped; delete files before writing more`,
       });
     }
     await Promise.all([checkQuota(options.workspaceDir, limits, result, host.logger), cgroup?.remove()]);

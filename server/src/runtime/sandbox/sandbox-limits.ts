@@ -15,6 +15,8 @@ export interface SandboxLimits {
   maxOpenFiles: number;
   /** Files, folders and links one workspace may hold (an inode budget; the quota alone allows millions of empty files). */
   maxWorkspaceEntries: number;
+  /** Free disk the host keeps for itself: a server setting (CONCIERGE_DISK_RESERVE_MB), not a project's. */
+  hostDiskReserveBytes: number;
 }
 
 export const DEFAULT_SANDBOX_LIMITS: SandboxLimits = {
@@ -28,14 +30,15 @@ export const DEFAULT_SANDBOX_LIMITS: SandboxLimits = {
   maxFileSizeMb: 256,
   maxOpenFiles: 256,
   maxWorkspaceEntries: 10_000,
+  hostDiskReserveBytes: 0,
 };
 
-/** A project's sandbox settings over the defaults. */
-export function toSandboxLimits(config: ProjectConfig): SandboxLimits {
-  return { ...DEFAULT_SANDBOX_LIMITS, ...config.sandbox } as SandboxLimits;
+/** A project's sandbox settings over the defaults, with the server's disk reserve. */
+export function toSandboxLimits(config: ProjectConfig, hostDiskReserveBytes = 0): SandboxLimits {
+  return { ...DEFAULT_SANDBOX_LIMITS, ...config.sandbox, hostDiskReserveBytes } as SandboxLimits;
 }
 
 /** The workspace budget (disk bytes and entries) that sandbox limits set; shell and file tools share it. */
 export function toWorkspaceBudget(limits: SandboxLimits): WorkspaceBudget {
-  return { quotaBytes: limits.workspaceQuotaMb * 1024 * 1024, maxEntries: limits.maxWorkspaceEntries };
+  return { quotaBytes: limits.workspaceQuotaMb * 1024 * 1024, maxEntries: limits.maxWorkspaceEntries, hostDiskReserveBytes: limits.hostDiskReserveBytes };
 }

@@ -1,3 +1,4 @@
+import { HOST_DISK_FULL_MESSAGE, hostDiskHeadroom } from './host-disk-headroom.ts';
 import { measureWorkspaceUsage } from './measure-workspace-usage.ts';
 import { DEFAULT_WALK_LIMITS } from './walk-workspace.ts';
 import { WorkspaceAccessError } from './workspace-access-error.ts';
@@ -6,6 +7,8 @@ import { WorkspaceAccessError } from './workspace-access-error.ts';
 export interface WorkspaceBudget {
   quotaBytes: number;
   maxEntries: number;
+  /** Free disk the host keeps for itself (CONCIERGE_DISK_RESERVE_MB): no workspace writes into it. */
+  hostDiskReserveBytes?: number;
 }
 
 /** What a visitor is told when folders nest deeper than the server walks: the real reason, not a count. */
@@ -19,13 +22,14 @@ function megabytes(bytes: number): string {
 
 /**
  * Refuses (WorkspaceAccessError `too_large`) when the workspace, plus `adding` bytes and `addingEntries`
- * entries about to be written, would exceed its budget. Returns what is still free after them.
+ * entries about to be written, would exceed its budget or the host's disk reserve. Returns what is still
+ * free after them, and whether the host's disk (not the quota) is what limits it.
  */
 export async function checkWorkspaceBudget(
   dir: string,
   budget: WorkspaceBudget,
   adding: { bytes?: number; entries?: number } = {},
-): Promise<{ bytes: number; entries: number }> {
+): Promise<{ bytes: number; entries: number; hostLimited: boolean }> {
   const usage = await measureWorkspaceUsage(dir, { maxEntries: budget.maxEntries });
   const bytes = adding.bytes ?? 0;
   if (usage.tooDeep && usage.entries <= budget.maxEntries) throw new WorkspaceAccessError('too_large', tooDeepMessage(DEFAULT_WALK_LIMITS.maxDepth));
@@ -39,5 +43,8 @@ export async function checkWorkspaceBudget(
     const now = `The workspace uses ${megabytes(usage.bytes)} of its ${megabytes(budget.quotaBytes)} quota`;
     throw new WorkspaceAccessError('too_large', `${bytes > 0 ? `${now}; ${megabytes(bytes)} more do not fit` : now}. Delete files before writing more.`);
   }
-  return { bytes: budget.quotaBytes - usage.bytes - bytes, entries: budget.maxEntries - usage.entries - (adding.entries ?? 0) };
+  const host = (await hostDiskHeadroom(dir, budget.hostDiskReserveBytes ?? 0)) - bytes;
+  if (host < 0) throw new WorkspaceAccessError('too_large', HOST_DISK_FULL_MESSAGE);
+  const quota = budget.quotaBytes - usage.bytes - bytes;
+  return { bytes: Math.min(quota, host), entries: budget.maxEntries - usage.entries - (adding.entries ?? 0), hostLimited: host < quota };
 }

@@ -102,6 +102,8 @@ export function createTasksService(deps: {
   logger: Logger;
   /** Keys the stored fingerprints of task secrets (the server's JWT secrets); without it none are stored. */
   keyMaterial?: readonly string[];
+  /** Free disk the host keeps for itself; uploads stop short of it. */
+  diskReserveBytes?: number;
 }) {
   const { tasks, events, runner, logger } = deps;
   const keyMaterial = deps.keyMaterial ?? [];
@@ -135,7 +137,7 @@ export function createTasksService(deps: {
 
   const workspaceBudget = async (project: string) => {
     const config = (await deps.projects.find(project))?.config;
-    return toWorkspaceBudget(config ? toSandboxLimits(config) : DEFAULT_SANDBOX_LIMITS);
+    return toWorkspaceBudget(config ? toSandboxLimits(config, deps.diskReserveBytes) : { ...DEFAULT_SANDBOX_LIMITS, hostDiskReserveBytes: deps.diskReserveBytes ?? 0 });
   };
 
   const userTurn = (message: string, attachedFiles: AttachedFile[]) =>
