@@ -1,4 +1,5 @@
 import type { HealthReport } from './http/routes/health-route.ts';
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import type { Server } from 'node:http';
 import path from 'node:path';
@@ -27,6 +28,7 @@ import { createWidgetIdentity } from './services/widget-identity/create-widget-i
 import { createApiKeysRepository } from './store/api-keys-repository.ts';
 import { openDatabase } from './store/open-database.ts';
 import { createProjectsRepository } from './store/projects-repository.ts';
+import { createServersRepository } from './store/servers-repository.ts';
 import { createTaskEventsRepository } from './store/task-events-repository.ts';
 import { createTasksRepository } from './store/tasks-repository.ts';
 
@@ -131,6 +133,8 @@ export async function createServer(config: Config, logger: Logger): Promise<Conc
     workspacesDir,
     sandbox,
     diskReserveBytes: config.diskReserveMb * 1024 * 1024,
+    serverId: randomUUID(),
+    servers: createServersRepository(database.db),
     secretsTtlMs: config.secretsTtlMs,
     async isAppRevoked(taskId) {
       const appId = (await tasksRepository.find(taskId))?.app_id;

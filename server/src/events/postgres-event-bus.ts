@@ -22,8 +22,8 @@ type Notification = { taskId: string; event?: TaskEvent; seq?: number };
 
 /**
  * The scale-out bus: a server LISTENs to the channel of each task it streams, every append NOTIFYs
- * there, so any server can stream any task; cancels go on one control channel every runner listens
- * to. Notifications are handled in arrival order. A lost LISTEN connection (a database restart, a
+ * there, so any server can stream any task; cancels, and turns handed to the server that holds a
+ * task's secrets, go on one control channel every runner listens to. Notifications are handled in arrival order. A lost LISTEN connection (a database restart, a
  * dropped socket) is re-established with backoff; meanwhile `connected` is false and `onDisconnect`
  * listeners are told, since notifications sent in the gap are gone (streams then catch up from the
  * log, which lost nothing).
@@ -45,7 +45,9 @@ export async function createPostgresEventBus(options: {
   const onNotification = (message: pg.Notification) => {
     if (!message.payload) return;
     if (message.channel === CONTROL_CHANNEL) {
-      emitter.emit('abort', (JSON.parse(message.payload) as { taskId: string }).taskId);
+      const control = JSON.parse(message.payload) as { taskId: string; runOn?: string };
+      if (control.runOn) emitter.emit('run', control.runOn, control.taskId);
+      else emitter.emit('abort', control.taskId);
       return;
     }
     const notification = JSON.parse(message.payload) as Notification;
@@ -155,6 +157,12 @@ export async function createPostgresEventBus(options: {
     },
     onAbort(listenerFn) {
       emitter.on('abort', listenerFn);
+    },
+    async publishRun(serverId, taskId) {
+      await pool.query('SELECT pg_notify($1, $2)', [CONTROL_CHANNEL, JSON.stringify({ taskId, runOn: serverId })]);
+    },
+    onRun(listenerFn) {
+      emitter.on('run', listenerFn);
     },
     get connected() {
       return connected;

@@ -1,6 +1,8 @@
+import type { Message } from '@concierge/shared';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestDatabase } from '../testing/create-test-database.ts';
+import { REDACTED } from '../runtime/secrets/create-redactor.ts';
 import { readSse } from '../testing/read-sse.ts';
 import { startTestServer, type TestServer } from '../testing/start-test-server.ts';
 
@@ -145,6 +147,46 @@ describe('scale-out on PostgreSQL', () => {
     const events = await readSse(`${b.url}/api/v1/tasks/${id}/stream?after=0`, headers());
     expect(events.filter((event) => event.event === 'done')).toHaveLength(1);
   }, 60_000);
+
+  it('runs a follow-up or approval sent to another server on the server that holds the task’s secrets', async () => {
+    const secret = 'tok-9f8e7d6c5b4a3f2e';
+    const { data } = await call(a, 'POST', '/tasks', { message: 'hello there', secrets: { PAYMENT_TOKEN: secret } });
+    await waitForStatus(a, data.id, 'completed');
+    // The follow-up lands on B, which never saw the secrets: A runs the turn, with them in the command's env.
+    expect((await call(b, 'POST', `/tasks/${data.id}/messages`, { message: 'echo $PAYMENT_TOKEN' })).success).toBe(true);
+    await waitForStatus(b, data.id, 'completed');
+    expect(b.logLines.some((line) => line.includes('turn handed to the server that holds the task’s secrets') && line.includes(data.id))).toBe(true);
+    const history = (await call(b, 'GET', `/tasks/${data.id}/history`)).data.messages as Message[];
+    const echoed = history.at(-1)?.toolCalls?.[0];
+    expect(echoed).toMatchObject({ toolName: 'run_shell_command', status: 'success' });
+    expect(echoed?.output).toContain(REDACTED);
+    expect(JSON.stringify(history)).not.toContain(secret);
+
+    // An approval through B of a task whose secrets A holds: A runs the approved tool.
+    const asked = await call(a, 'POST', '/tasks', { message: 'write a report', autoExecute: false, secrets: { PAYMENT_TOKEN: secret } });
+    const waiting = await waitForStatus(a, asked.data.id, 'awaiting_approval');
+    const approved = await call(b, 'POST', `/tasks/${asked.data.id}/tools/${waiting.pendingApprovals[0].callId}/approve`, { outcome: 'proceed_once' });
+    expect(approved.data).toEqual({ approved: true });
+    expect((await waitForStatus(b, asked.data.id, 'completed')).status).toBe('completed');
+  });
+
+  it('fails a task with SECRETS_LOST, saying why, only once the server holding its secrets has stopped', async () => {
+    const c = await startTestServer({ DATABASE_URL: databaseUrl, CONCIERGE_MODEL: 'scripted' }, { apiKey: a.apiKey, dataDir: a.dataDir });
+    let stopped = false;
+    try {
+      const { data } = await call(c, 'POST', '/tasks', { message: 'hello there', secrets: { PAYMENT_TOKEN: 'tok-1a2b3c4d5e6f7a8b' } });
+      await waitForStatus(c, data.id, 'completed');
+      await c.stop();
+      stopped = true;
+      expect((await call(b, 'POST', `/tasks/${data.id}/messages`, { message: 'echo $PAYMENT_TOKEN' })).success).toBe(true);
+      const failed = await waitForStatus(b, data.id, 'failed');
+      expect(failed.error).toMatch(/secrets, which are kept in memory only, are gone: the server that received them has stopped or restarted since/);
+      const history = (await call(b, 'GET', `/tasks/${data.id}/history`)).data.messages as Message[];
+      expect(history.at(-1)?.interrupted).toMatchObject({ reason: 'failed', code: 'SECRETS_LOST' });
+    } finally {
+      if (!stopped) await c.stop();
+    }
+  });
 
   it('sends a task’s events only to servers that stream it', async () => {
     const received = (server: TestServer, id: string) => server.logLines.filter((line) => line.includes('event notification received') && line.includes(id)).length;

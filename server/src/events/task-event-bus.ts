@@ -11,6 +11,9 @@ export interface TaskEventBus {
   /** Asks whichever server runs the task to stop it (cancel). */
   publishAbort(taskId: string): void | Promise<void>;
   onAbort(listener: (taskId: string) => void): void;
+  /** Asks one server (the one holding the task's secrets in memory) to run the task's next turn. */
+  publishRun(serverId: string, taskId: string): void | Promise<void>;
+  onRun(listener: (serverId: string, taskId: string) => void): void;
   /** False while live delivery is down (the PostgreSQL connection is being re-established). */
   readonly connected: boolean;
   /** Called when live delivery stops: events may have been missed, so open streams must catch up from the log. */
@@ -36,6 +39,12 @@ export function createTaskEventBus(): TaskEventBus {
     },
     onAbort(listener) {
       emitter.on('abort', listener);
+    },
+    publishRun(serverId, taskId) {
+      emitter.emit('run', serverId, taskId);
+    },
+    onRun(listener) {
+      emitter.on('run', listener);
     },
     // In one process nothing can be lost between an append and its listeners.
     connected: true,

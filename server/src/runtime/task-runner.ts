@@ -20,6 +20,7 @@ import { describeModelFailure } from './model/describe-model-failure.ts';
 import { ModelConfigError } from './model/model-config-error.ts';
 import { connectMcpServers } from './mcp/connect-mcp-servers.ts';
 import type { Sandbox } from './sandbox/create-sandbox.ts';
+import type { ServersRepository } from '../store/servers-repository.ts';
 import { createWorkspace } from './workspace/create-workspace.ts';
 import type { OutputRedactor, ToolDefinition } from './tools/tool.ts';
 
@@ -27,8 +28,12 @@ export interface TaskRunnerOptions {
   tasks: TasksRepository;
   projects: ProjectsRepository;
   events: TaskEventLog;
-  /** Carries cancels to whichever server runs the task. */
-  bus: Pick<TaskEventBus, 'publishAbort' | 'onAbort'>;
+  /** Carries cancels to whichever server runs the task, and turns to the server holding a task's secrets. */
+  bus: Pick<TaskEventBus, 'publishAbort' | 'onAbort' | 'publishRun' | 'onRun'>;
+  /** This server's id: tasks created here with secrets name it, since only its memory holds them. */
+  serverId: string;
+  /** Where servers say they are alive (a task's secrets are lost only once their server is gone). */
+  servers?: ServersRepository;
   /** True when no other server shares the database (SQLite): leases left behind are dead. */
   exclusiveDatabase: boolean;
   logger: Logger;
@@ -72,6 +77,7 @@ export interface TaskRunner {
   /** Makes the task's workspace (with uploads/ and downloads/), owned by the sandbox's host user. */
   createWorkspace(taskId: string): Promise<void>;
   readonly activeCount: number;
+  readonly serverId: string;
   /** Stops accepting work, aborts nothing, waits for running turns up to `timeoutMs`. */
   drain(timeoutMs: number): Promise<void>;
 }
@@ -82,6 +88,11 @@ export const LEASE_MS = 30_000;
 export const REVOCATION_CHECK_MS = 3_000;
 const APP_REVOKED = new Error('The widget app was revoked');
 const SWEEP_INTERVAL_MS = 10_000;
+/** How often a server says it is alive, and how long after its last word another still counts on it. */
+const HEARTBEAT_MS = 5_000;
+const SERVER_ALIVE_MS = 15_000;
+/** Servers silent this long are deleted from the table (their tasks' secrets are long gone). */
+const FORGET_SERVERS_MS = 24 * 3_600_000;
 // A turn stopped by a database outage is tried again after 1 s, then 2, 4… up to 30 s.
 const DATABASE_RETRY_FIRST_MS = 1_000;
 const DATABASE_RETRY_MAX_MS = 30_000;
@@ -105,6 +116,19 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
   // Leases a finished turn could not release (the database was down): the task's next turn here takes over from them.
   const unreleased = new Map<string, string>();
   let sweepTimer: NodeJS.Timeout | undefined;
+  let heartbeatTimer: NodeJS.Timeout | undefined;
+  const startedAt = new Date().toISOString();
+  const startHeartbeat = () => {
+    const { servers } = options;
+    if (!servers) return;
+    const beat = () =>
+      servers.heartbeat(options.serverId, startedAt).catch((error: unknown) => {
+        logger.debug({ reason: error instanceof Error ? error.message : String(error) }, 'server heartbeat not recorded');
+      });
+    void beat();
+    heartbeatTimer = setInterval(beat, HEARTBEAT_MS);
+    heartbeatTimer.unref();
+  };
   // Secrets of idle tasks are dropped, so memory does not grow with every task ever created.
   const secretsTimer = setInterval(() => {
     const cutoff = Date.now() - options.secretsTtlMs;
@@ -149,9 +173,31 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
     return outcome === 'applied';
   };
 
+  /** The server other than this one that holds the task's secrets and is alive, if any: it runs the task's turns. */
+  const secretsHolderElsewhere = async (task: TaskRow): Promise<string | undefined> => {
+    const holder = task.secrets_server_id;
+    if (!task.has_secrets || secrets.has(task.id) || !holder || holder === options.serverId) return undefined;
+    // One server per SQLite database: any other id is this server before a restart.
+    if (options.exclusiveDatabase || !options.servers) return undefined;
+    return (await options.servers.isAlive(holder, SERVER_ALIVE_MS)) ? holder : undefined;
+  };
+
+  const secretsLostMessage = (task: TaskRow): string =>
+    task.secrets_server_id === options.serverId
+      ? 'This task’s secrets, which are kept in memory only, were dropped after the task was idle for longer than secrets are kept. Create a new task with its secrets to continue.'
+      : 'This task’s secrets, which are kept in memory only, are gone: the server that received them has stopped or restarted since. Create a new task with its secrets to continue.';
+
   const runTurn = async (taskId: string, controller: AbortController) => {
     const task = await tasks.find(taskId);
     if (!task || !['pending', 'running'].includes(task.status)) return;
+    // A follow-up or approval that reached this server for a task whose secrets another server holds:
+    // that server runs the turn (no sticky sessions needed); the task waits for it, unclaimed.
+    const holder = await secretsHolderElsewhere(task);
+    if (holder) {
+      logger.info({ taskId, server: holder }, 'turn handed to the server that holds the task’s secrets');
+      await options.bus.publishRun(holder, taskId);
+      return;
+    }
     // Another server may already run it (PostgreSQL); the lease decides. Each turn holds its own lease,
     // so a turn of this server that was cut off cannot write as a later one.
     const lease = randomUUID();
@@ -179,12 +225,7 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
   const runClaimedTurn = async (task: TaskRow, signal: AbortSignal, lease: string) => {
     const taskId = task.id;
     if (task.has_secrets && !secrets.has(taskId)) {
-      await fail(
-        task,
-        'This task’s secrets, which are kept in memory only, are gone (the server restarted, or the task was idle for longer than secrets are kept). Create a new task with its secrets to continue.',
-        'SECRETS_LOST',
-        lease,
-      );
+      await fail(task, secretsLostMessage(task), 'SECRETS_LOST', lease);
       return;
     }
     const project = await options.projects.find(task.project);
@@ -427,6 +468,10 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
         }
       };
       options.bus.onAbort((taskId) => running.get(taskId)?.controller.abort(new Error(`Task ${taskId} was cancelled`)));
+      options.bus.onRun((serverId, taskId) => {
+        if (serverId === options.serverId && !draining) schedule(taskId);
+      });
+      startHeartbeat();
       await sweep(options.exclusiveDatabase);
       if (!options.exclusiveDatabase) {
         // Servers sharing PostgreSQL pick up the tasks of a server that died, once its leases lapse.
@@ -439,10 +484,12 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
     get activeCount() {
       return running.size + queue.length + rescheduled.size;
     },
+    serverId: options.serverId,
     async drain(timeoutMs) {
       draining = true;
       clearInterval(sweepTimer);
       clearInterval(secretsTimer);
+      clearInterval(heartbeatTimer);
       const all = Promise.all([...running.values()].map((entry) => entry.done));
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<void>((resolve) => {
@@ -454,6 +501,8 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
       // Whatever still runs is aborted; its task resumes on the next start from its last saved step.
       for (const entry of running.values()) entry.controller.abort(new Error('Server shutting down'));
       await Promise.all([...running.values()].map((entry) => entry.done));
+      // Gone for good: other servers fail this server's secret-holding tasks at once instead of waiting.
+      await options.servers?.remove(options.serverId, FORGET_SERVERS_MS).catch(() => {});
     },
   };
 }

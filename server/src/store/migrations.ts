@@ -92,6 +92,31 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('tasks').addColumn('secret_fingerprints', 'text').execute();
     },
   },
+  '0003_rate_limit_hits': {
+    async up(db: Kysely<unknown>) {
+      // Widget rate limits shared by every server (services/rate-limiter.ts): one row per counted hit.
+      await db.schema
+        .createTable('rate_limit_hits')
+        .addColumn('key', 'text', (column) => column.notNull())
+        .addColumn('at', 'bigint', (column) => column.notNull())
+        .addColumn('expires_at', 'bigint', (column) => column.notNull())
+        .execute();
+      await db.schema.createIndex('rate_limit_hits_key_at').on('rate_limit_hits').columns(['key', 'at']).execute();
+      await db.schema.createIndex('rate_limit_hits_expires_at').on('rate_limit_hits').column('expires_at').execute();
+    },
+  },
+  '0004_servers': {
+    async up(db: Kysely<unknown>) {
+      // Which server keeps a task's secrets in memory, and which servers are alive (store/servers-repository.ts).
+      await db.schema
+        .createTable('servers')
+        .addColumn('id', 'text', (column) => column.primaryKey())
+        .addColumn('started_at', 'text', (column) => column.notNull())
+        .addColumn('last_seen_at', 'text', (column) => column.notNull())
+        .execute();
+      await db.schema.alterTable('tasks').addColumn('secrets_server_id', 'text').execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -8,6 +8,21 @@ export interface Database {
   end_user_contexts: EndUserContextsTable;
   tasks: TasksTable;
   task_events: TaskEventsTable;
+  rate_limit_hits: RateLimitHitsTable;
+  servers: ServersTable;
+}
+
+export interface ServersTable {
+  id: string;
+  started_at: string;
+  last_seen_at: string;
+}
+
+export interface RateLimitHitsTable {
+  key: string;
+  /** Epoch milliseconds (PostgreSQL bigint arrives as a string). */
+  at: number | string;
+  expires_at: number;
 }
 
 export interface ProjectsTable {
@@ -65,6 +80,8 @@ export interface TasksTable {
   has_secrets: number;
   /** JSON of keyed fingerprints of the task's secrets, so listings can hide names made from them later. */
   secret_fingerprints: string | null;
+  /** The server whose memory holds the task's secrets (only it can run the task's turns). */
+  secrets_server_id: string | null;
   error: string | null;
   created_at: string;
   started_at: string | null;

@@ -189,6 +189,7 @@ export function createTasksService(deps: {
           env: input.env ? JSON.stringify(input.env) : null,
           has_secrets: hasSecrets ? 1 : 0,
           secret_fingerprints: hasSecrets ? fingerprintSecrets(keyMaterial, Object.values(input.secrets ?? {})) : null,
+          secrets_server_id: hasSecrets ? runner.serverId : null,
           error: null,
           created_at: now,
           started_at: null,

@@ -55,7 +55,7 @@ export async function createWidgetIdentity(deps: { db: Kysely<Database>; project
   const originPolicy = createOriginPolicy({ loadPatterns: () => apps.listAllOrigins() });
   const apps = createWidgetAppsService({ apps: createWidgetAppsRepository(deps.db), projects, onChange: () => originPolicy.invalidate() });
 
-  const limiter = createRateLimiter();
+  const limiter = createRateLimiter({ db: deps.db, kind: deps.config.databaseUrl ? 'postgres' : 'sqlite' });
   const tokens = createWidgetTokenService({ apps, contexts, keys, projects, limiter, logger });
 
   return {
@@ -69,11 +69,11 @@ export async function createWidgetIdentity(deps: { db: Kysely<Database>; project
       const rules = await resolveWidgetRateLimits(projects, principal.project);
       const who = `this end user of widget app ${principal.appId}`;
       if (action === 'approval') {
-        limiter.take(`approvals:${principal.appId}:${principal.endUserId}`, rules.approvals, `approval decisions by ${who}`);
+        await limiter.take(`approvals:${principal.appId}:${principal.endUserId}`, rules.approvals, `approval decisions by ${who}`);
         return;
       }
-      if (action === 'follow-up') limiter.take(`follow-ups:${principal.appId}:${principal.endUserId}`, rules.followUps, `follow-up messages by ${who}`);
-      else limiter.take(`tasks:${principal.appId}:${principal.endUserId}`, rules.tasks, `tasks created by ${who}`);
+      if (action === 'follow-up') await limiter.take(`follow-ups:${principal.appId}:${principal.endUserId}`, rules.followUps, `follow-up messages by ${who}`);
+      else await limiter.take(`tasks:${principal.appId}:${principal.endUserId}`, rules.tasks, `tasks created by ${who}`);
       await enforceWidgetConcurrency(deps.db, principal, { maxActivePerApp: rules.maxActivePerApp, maxActivePerEndUser: rules.maxActivePerEndUser });
     },
     resolveContext: contexts

@@ -30,7 +30,7 @@ async function setup(options: { configured?: boolean } = {}) {
     contexts: configured ? contexts : undefined,
     keys: configured ? keys : undefined,
     projects,
-    limiter: createRateLimiter(),
+    limiter: createRateLimiter({ db: database.db, kind: database.kind }),
     logger,
   });
   const app = await apps.create({ project: 'shop', name: 'Shop', origins: ['https://shop.example.com'] });

@@ -68,7 +68,7 @@ export function createWidgetTokenService(deps: {
       const secrets = parseEnvInput(body.secrets, 'secrets') ?? {};
       const app = await deps.apps.verifyCredentials(appId, appSecret);
       const rules = await resolveWidgetRateLimits(deps.projects, app.project);
-      deps.limiter.take(`token:${app.id}`, rules.token, `token exchanges for widget app ${app.id}`);
+      await deps.limiter.take(`token:${app.id}`, rules.token, `token exchanges for widget app ${app.id}`);
       await contexts.save(app.id, endUserId, { env, secrets });
       const issued = await signWidgetJwt(keys, { endUserId, appId: app.id, project: app.project, lifetimeMs });
       deps.logger.info({ appId: app.id, project: app.project, jti: issued.jti, expiresAt: issued.expiresAt.toISOString() }, 'widget token issued');
