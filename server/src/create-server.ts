@@ -28,6 +28,7 @@ import { createWidgetIdentity } from './services/widget-identity/create-widget-i
 import { createApiKeysRepository } from './store/api-keys-repository.ts';
 import { openDatabase } from './store/open-database.ts';
 import { createProjectsRepository } from './store/projects-repository.ts';
+import { checkSharedDataDir } from './store/check-shared-data-dir.ts';
 import { createServersRepository } from './store/servers-repository.ts';
 import { createTaskEventsRepository } from './store/task-events-repository.ts';
 import { createTasksRepository } from './store/tasks-repository.ts';
@@ -111,6 +112,9 @@ export async function createServer(config: Config, logger: Logger): Promise<Conc
   await fs.mkdir(workspacesDir, { recursive: true, mode: 0o700 });
   if (sandbox.hostUser) await grantSandboxTraversal(config.dataDir, workspacesDir, sandbox.hostUser);
   // What the sandbox can learn of the host's layout is said where operators look (docs/security.md).
+  // PostgreSQL mode: every server must see the same workspaces; a server with its own data dir says so loudly.
+  const dataDirWarning = database.kind === 'postgres' ? await checkSharedDataDir(database.db, config.dataDir) : undefined;
+  if (dataDirWarning) logger.warn({ dataDir: config.dataDir }, dataDirWarning);
   const pathWarning = sandbox.mode === 'bwrap' ? workspacePathWarning(workspacesDir) : undefined;
   if (pathWarning) {
     sandbox.enforcement.warnings.push(pathWarning);
@@ -174,6 +178,7 @@ export async function createServer(config: Config, logger: Logger): Promise<Conc
       model: { provider: defaultModel.provider, id: defaultModel.modelId, label: defaultModel.label },
       jwt: identity.jwtConfigured ? 'configured' : 'not configured',
       activeTasks: runner.activeCount,
+      ...(dataDirWarning ? { warnings: [dataDirWarning] } : {}),
     };
   };
 

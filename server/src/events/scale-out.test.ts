@@ -188,6 +188,18 @@ describe('scale-out on PostgreSQL', () => {
     }
   });
 
+  it('warns at start and in /healthz when a server runs with a data dir the others do not share', async () => {
+    const own = await startTestServer({ DATABASE_URL: databaseUrl, CONCIERGE_MODEL: 'scripted' }, { apiKey: a.apiKey });
+    try {
+      const report = (await (await fetch(`${own.url}/healthz`)).json()) as { warnings?: string[] };
+      expect(report.warnings?.[0]).toMatch(/is not the one the other servers of this PostgreSQL database use/);
+      expect(own.logLines.some((line) => line.includes('"level":"warn"') && line.includes('data-dir-id'))).toBe(true);
+      for (const shared of [a, b]) expect(((await (await fetch(`${shared.url}/healthz`)).json()) as { warnings?: string[] }).warnings).toBeUndefined();
+    } finally {
+      await own.close();
+    }
+  });
+
   it('sends a task’s events only to servers that stream it', async () => {
     const received = (server: TestServer, id: string) => server.logLines.filter((line) => line.includes('event notification received') && line.includes(id)).length;
     const idle = await call(a, 'POST', '/tasks', { message: 'hello there' });

@@ -115,6 +115,12 @@ const migrations: Record<string, Migration> = {
         .addColumn('last_seen_at', 'text', (column) => column.notNull())
         .execute();
       await db.schema.alterTable('tasks').addColumn('secrets_server_id', 'text').execute();
+      // Facts about the deployment (the name of the shared data dir: store/check-shared-data-dir.ts).
+      await db.schema
+        .createTable('settings')
+        .addColumn('key', 'text', (column) => column.primaryKey())
+        .addColumn('value', 'text', (column) => column.notNull())
+        .execute();
     },
   },
 };

@@ -10,6 +10,12 @@ export interface Database {
   task_events: TaskEventsTable;
   rate_limit_hits: RateLimitHitsTable;
   servers: ServersTable;
+  settings: SettingsTable;
+}
+
+export interface SettingsTable {
+  key: string;
+  value: string;
 }
 
 export interface ServersTable {
