@@ -188,6 +188,31 @@ describe('scale-out on PostgreSQL', () => {
     }
   });
 
+  it('spreads the tasks of a server that died over the live servers instead of one taking them all', async () => {
+    const ids: string[] = [];
+    for (let index = 0; index < 6; index++) ids.push((await call(a, 'POST', '/tasks', { message: 'slow reply please' })).data.id as string);
+    for (const id of ids) await waitForStatus(a, id, 'running');
+    const sql = new pg.Client({ connectionString: databaseUrl });
+    await sql.connect();
+    try {
+      // As if the server running them had died: its leases lapse (A's own turns stop at their next write).
+      await sql.query("UPDATE tasks SET runner_id = 'a-dead-server', lease_until = $2 WHERE id = ANY($1)", [ids, new Date(Date.now() - 1_000).toISOString()]);
+      for (const id of ids) await waitForStatus(b, id, 'completed');
+    } finally {
+      await sql.end();
+    }
+    const resumedBy = (server: TestServer) => ids.filter((id) => server.logLines.some((line) => line.includes('resuming task left unfinished') && line.includes(id))).length;
+    // Each live server took its share (at most half at a time), so both resumed some.
+    expect(resumedBy(a)).toBeGreaterThan(0);
+    expect(resumedBy(b)).toBeGreaterThan(0);
+    expect(resumedBy(a) + resumedBy(b)).toBeGreaterThanOrEqual(ids.length);
+    for (const id of ids) {
+      const history = await call(b, 'GET', `/tasks/${id}/history`);
+      const reply = history.data.messages.at(-1).content as string;
+      expect(reply).toContain('Sentence 40 of 40');
+    }
+  }, 120_000);
+
   it('warns at start and in /healthz when a server runs with a data dir the others do not share', async () => {
     const own = await startTestServer({ DATABASE_URL: databaseUrl, CONCIERGE_MODEL: 'scripted' }, { apiKey: a.apiKey });
     try {

@@ -97,6 +97,15 @@ const FORGET_SERVERS_MS = 24 * 3_600_000;
 const DATABASE_RETRY_FIRST_MS = 1_000;
 const DATABASE_RETRY_MAX_MS = 30_000;
 
+/** The same ids in random order, so servers sweeping at once do not all reach for the same tasks first. */
+function shuffle<T>(items: T[]): T[] {
+  for (let index = items.length - 1; index > 0; index--) {
+    const other = Math.floor(Math.random() * (index + 1));
+    [items[index], items[other]] = [items[other]!, items[index]!];
+  }
+  return items;
+}
+
 export function parseAgentState(raw: string): AgentState {
   return { ...createAgentState(), ...(JSON.parse(raw) as Partial<AgentState>) };
 }
@@ -171,6 +180,18 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
     const outcome = await tasks.updateIfLeased(taskId, lease, changes, statuses);
     if (outcome === 'lease_lost') throw new LeaseLostError(taskId);
     return outcome === 'applied';
+  };
+
+  /**
+   * How many of a dead server's tasks this server takes in one sweep: its share among the live servers
+   * (each sweeps on its own timer, so the tasks spread instead of all landing on the first to look),
+   * and no more than it has room to run. Alone with the database (SQLite), all of them.
+   */
+  const takeoverShare = async (orphans: number, alone: boolean): Promise<number> => {
+    if (alone || !options.servers) return orphans;
+    const alive = Math.max(1, await options.servers.countAlive(SERVER_ALIVE_MS).catch(() => 1));
+    const room = Math.max(0, options.maxConcurrent - running.size - queue.length);
+    return Math.min(Math.ceil(orphans / alive), room);
   };
 
   /** The server other than this one that holds the task's secrets and is alive, if any: it runs the task's turns. */
@@ -460,8 +481,8 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
     },
     async recover() {
       const sweep = async (ignoreLeases: boolean) => {
-        for (const taskId of await tasks.findOrphaned([...heldLeases], ignoreLeases)) {
-          if (queued.has(taskId) || running.has(taskId)) continue;
+        const orphans = shuffle(await tasks.findOrphaned([...heldLeases], ignoreLeases)).filter((taskId) => !queued.has(taskId) && !running.has(taskId));
+        for (const taskId of orphans.slice(0, await takeoverShare(orphans.length, ignoreLeases))) {
           logger.warn({ taskId }, 'resuming task left unfinished by a stopped server');
           await createWorkspace(workspaceDir(taskId), options.sandbox?.hostUser);
           schedule(taskId);

@@ -21,6 +21,16 @@ export function createServersRepository(db: Kysely<Database>) {
       const row = await db.selectFrom('servers').select('last_seen_at').where('id', '=', id).executeTakeFirst();
       return row !== undefined && Date.parse(row.last_seen_at) > Date.now() - withinMs;
     },
+    /** How many servers said they were alive within `withinMs`. */
+    async countAlive(withinMs: number): Promise<number> {
+      const since = new Date(Date.now() - withinMs).toISOString();
+      const row = await db
+        .selectFrom('servers')
+        .select((eb) => eb.fn.countAll<number>().as('count'))
+        .where('last_seen_at', '>', since)
+        .executeTakeFirst();
+      return Number(row?.count ?? 0);
+    },
     /** A server that stops says so, and servers silent for `olderThanMs` are forgotten. */
     async remove(id: string, olderThanMs: number): Promise<void> {
       const cutoff = new Date(Date.now() - olderThanMs).toISOString();
