@@ -49,4 +49,4 @@ for dir in $dirs; do joins="$joins echo \$\$ > $dir/cgroup.procs;"; done
 files=("$@")
 [ ${#files[@]} -gt 0 ] || files=(test/security)
 echo "test-security-unprivileged: running ${files[*]} as $user (uid $(id -u "$user"))"
-su -s /bin/bash "$user" -c "$joins cd '$PWD' && HOME=/tmp NODE_OPTIONS=--import=tsx exec node_modules/.bin/vitest run --configLoader native --config test/vitest.config.ts ${files[*]}"
+su -s /bin/bash "$user" -c "$joins cd '$PWD' && HOME=/tmp CONCIERGE_TEST_DATABASE_URL='${CONCIERGE_TEST_DATABASE_URL:-}' NODE_OPTIONS=--import=tsx exec node_modules/.bin/vitest run --configLoader native --config test/vitest.config.ts ${files[*]}"

@@ -7,5 +7,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     fileParallelism: false,
+    // The scale-out tests run several servers on one PostgreSQL (CONCIERGE_TEST_DATABASE_URL, else a private one).
+    globalSetup: ['server/src/testing/postgres-global-setup.ts'],
   },
 });

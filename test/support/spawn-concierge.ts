@@ -98,9 +98,16 @@ async function waitForHealth(url: string, child: ChildProcess, lines: string[]):
  * for `/healthz`. `llmBaseUrl` is the fake OpenAI-compatible server (`…/v1`); `env` overrides anything.
  */
 export async function spawnConcierge(
-  options: { llmBaseUrl?: string; env?: Record<string, string>; /** Node options for the server only (not its CLI runs). */ nodeArgs?: string[] } = {},
+  options: {
+    llmBaseUrl?: string;
+    env?: Record<string, string>;
+    /** Node options for the server only (not its CLI runs). */
+    nodeArgs?: string[];
+    /** A data dir shared with other servers (a shared volume); by default a fresh one. */
+    dataDir?: string;
+  } = {},
 ): Promise<SpawnedConcierge> {
-  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'concierge-api-'));
+  const dataDir = options.dataDir ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'concierge-api-')));
   const port = await findFreePort();
   const env: NodeJS.ProcessEnv = {
     ...process.env,

@@ -40,6 +40,8 @@ export async function createPostgresEventBus(options: {
   emitter.setMaxListeners(0);
   const pool = new pg.Pool({ connectionString: options.connectionString, max: 4 });
   pool.on('error', (error) => logger.warn({ reason: error.message }, 'an idle PostgreSQL connection of the event bus dropped'));
+  // Also while checked out (a NOTIFY under way): unlistened, the 'error' event would end the process.
+  pool.on('connect', (client) => client.on('error', (error) => logger.warn({ reason: error.message }, 'a PostgreSQL connection of the event bus dropped')));
 
   let chain: Promise<void> = Promise.resolve();
   const onNotification = (message: pg.Notification) => {

@@ -34,9 +34,12 @@ export async function openDatabase(options: {
   if (options.databaseUrl) {
     kind = 'postgres';
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10 });
-    // Without a listener, an idle connection dropped by the server (restart, admin kill) would be an
-    // uncaught 'error' event and take the whole process down.
+    // Without a listener, a connection dropped by the server (restart, admin kill, a network cut) would
+    // be an uncaught 'error' event and take the whole process down: the pool only listens while a
+    // connection is idle, so each connection also gets its own listener for while it is checked out
+    // (between the statements of a transaction). The statement under way fails on its own.
     pool.on('error', (error) => options.onConnectionError?.(error));
+    pool.on('connect', (client) => client.on('error', (error) => options.onConnectionError?.(error)));
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   } else {
     kind = 'sqlite';
