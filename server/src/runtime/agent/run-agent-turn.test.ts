@@ -114,3 +114,54 @@ describe('runAgentTurn after restarts', () => {
     expect(state.started).toEqual({});
   });
 });
+
+describe('streamed text', () => {
+  /** A model that streams `deltas` at once (one network read's worth), then calls the `hang` tool. */
+  function burstThenTool(deltas: string[]) {
+    return new MockLanguageModelV3({
+      doStream: async ({ prompt }) => {
+        const answered = prompt.some((message) => message.role === 'tool');
+        const chunks: LanguageModelV3StreamPart[] = [
+          { type: 'text-start', id: 't' },
+          ...(answered ? [{ type: 'text-delta' as const, id: 't', delta: 'end' }] : deltas.map((delta) => ({ type: 'text-delta' as const, id: 't', delta }))),
+          { type: 'text-end', id: 't' },
+          ...(answered ? [] : [{ type: 'tool-call' as const, toolCallId: 'call-1', toolName: 'hang', input: '{}' }]),
+          { type: 'finish', finishReason: { unified: answered ? 'stop' : 'tool-calls', raw: undefined }, usage },
+        ];
+        // All at once, as one network read of a fast provider would deliver them.
+        const stream = new ReadableStream<LanguageModelV3StreamPart>({
+          start(controller) {
+            for (const chunk of chunks) controller.enqueue(chunk);
+            controller.close();
+          },
+        });
+        return { stream };
+      },
+    });
+  }
+
+  it('joins deltas that arrive together into fewer content events, keeps every character, and sends them before the tool call', async () => {
+    const deltas = Array.from({ length: 50 }, (_, index) => `w${index} `);
+    const events: Array<{ event: string; data: unknown }> = [];
+    const turn = { ...options(hangingTool(20), new AbortController().signal, events), model: burstThenTool(deltas) };
+    expect((await runAgentTurn(startState(), turn)).kind).toBe('completed');
+    const firstCall = events.findIndex((entry) => entry.event === 'tool_call');
+    const before = events.slice(0, firstCall).filter((entry) => entry.event === 'content');
+    expect(before.map((entry) => (entry.data as { text: string }).text).join('')).toBe(deltas.join(''));
+    expect(before.length).toBeLessThan(deltas.length / 5);
+  });
+
+  it('stops the turn with the error of a content write that failed (a lost lease), writing nothing after it', async () => {
+    const events: Array<{ event: string; data: unknown }> = [];
+    const turn = {
+      ...options(hangingTool(20), new AbortController().signal, events),
+      model: burstThenTool(['a ', 'b ']),
+      emit: async (event: string, data: unknown) => {
+        if (event === 'content') throw new Error('lease lost');
+        events.push({ event, data });
+      },
+    } as AgentTurnOptions;
+    await expect(runAgentTurn(startState(), turn)).rejects.toThrow('lease lost');
+    expect(events.filter((entry) => entry.event === 'tool_call')).toEqual([]);
+  });
+});

@@ -43,12 +43,71 @@ interface StepResult {
   toolCalls: PendingToolCall[];
 }
 
+/**
+ * Group commit for streamed text: the deltas that arrive together (one network read of the model's
+ * stream), and those that arrive while a write is under way, are joined into one event. An idle stream
+ * adds no delay to any delta; a fast one writes (and sends) one event per database round trip instead of
+ * one per model token.
+ */
+function coalesceContent(write: (text: string) => Promise<unknown>) {
+  let pending = '';
+  let writing: Promise<void> | undefined;
+  let failure: { error: unknown } | undefined;
+  const next = () => {
+    if (writing || pending === '' || failure) return;
+    // The deltas of one network read reach us over several microtasks: the write starts once they all
+    // have (setImmediate runs after them), so one read becomes one event, at no added delay to speak of.
+    writing = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => {
+        const text = pending;
+        pending = '';
+        return write(text);
+      })
+      .then(
+        () => {
+          writing = undefined;
+          next();
+        },
+        (error: unknown) => {
+          writing = undefined;
+          failure = { error };
+        },
+      );
+  };
+  const check = () => {
+    if (failure) throw new EventWriteFailed('writing streamed text failed', { cause: failure.error });
+  };
+  return {
+    push(text: string) {
+      pending += text;
+      next();
+    },
+    /** Throws the error of a write that failed (a lost lease, the database gone): the turn stops there. */
+    check,
+    /** Resolves once every pushed delta is written; throws if a write failed. */
+    async flush() {
+      while (writing || (pending !== '' && !failure)) {
+        next();
+        await writing;
+      }
+      check();
+    },
+    /** Waits for the write under way, ignoring its outcome. */
+    async settle() {
+      await writing?.catch(() => {});
+    },
+  };
+}
+
 /** A model attempt that failed for good (not retryable, or out of retries). */
 class ModelCallFailed extends Error {
   constructor(readonly failure: ModelFailure) {
     super(failure.detail);
   }
 }
+
+/** A write of this turn's own events failed (a lost lease, the database gone): not the model's fault, never retried as such. */
+class EventWriteFailed extends Error {}
 
 /** An `error` part of the model's stream; `cause` is whatever the provider sent (often a plain object). */
 class StreamErrorPart extends Error {}
@@ -132,43 +191,58 @@ export async function runAgentTurn(state: AgentState, options: AgentTurnOptions)
     const toolCalls: PendingToolCall[] = [];
     // Text of a later step starts a new paragraph of the same assistant message.
     let separator = state.turnText && !/\s$/.test(state.turnText) ? '\n\n' : '';
-    const emitText = async (raw: string) => {
+    const content = coalesceContent((chunk) => options.emit('content', { text: chunk, isPartial: true }));
+    const emitText = (raw: string) => {
       if (!raw) return;
       const chunk = separator + raw;
       separator = '';
       text += chunk;
       attempt.text = text;
-      await options.emit('content', { text: chunk, isPartial: true });
+      content.push(chunk);
     };
-    for await (const part of result.fullStream) {
-      signal.throwIfAborted();
-      switch (part.type) {
-        case 'text-delta':
-          await emitText(textStream.push(part.text));
-          break;
-        case 'reasoning-delta':
-          reasoning += part.text;
-          break;
-        case 'reasoning-end':
-          if (reasoning.trim()) await options.emit('thought', toThought(options.redactor.redact(reasoning)));
-          reasoning = '';
-          break;
-        case 'tool-call': {
-          const args = (part.input && typeof part.input === 'object' ? part.input : {}) as Record<string, unknown>;
-          const call: PendingToolCall = { callId: part.toolCallId, toolName: part.toolName, args: JSON.parse(options.redactor.redact(JSON.stringify(args))) };
-          if ('invalid' in part && part.invalid) call.invalid = errorText((part as { error?: unknown }).error);
-          // Still answered (providers want a result for every call), but not run.
-          else if (toolCalls.length >= MAX_TOOL_CALLS_PER_STEP) call.invalid = `more than ${MAX_TOOL_CALLS_PER_STEP} tool calls in one step; make the rest in the next step`;
-          toolCalls.push(call);
-          break;
+    /** Every other event follows the text before it: the coalesced text is written first. */
+    const emitAfterText = async <K extends TaskEventName>(event: K, data: TaskEventMap[K]) => {
+      await content.flush();
+      await options.emit(event, data).catch((error: unknown) => {
+        throw new EventWriteFailed(`writing ${event} failed`, { cause: error });
+      });
+    };
+    try {
+      for await (const part of result.fullStream) {
+        signal.throwIfAborted();
+        content.check();
+        switch (part.type) {
+          case 'text-delta':
+            emitText(textStream.push(part.text));
+            break;
+          case 'reasoning-delta':
+            reasoning += part.text;
+            break;
+          case 'reasoning-end':
+            if (reasoning.trim()) await emitAfterText('thought', toThought(options.redactor.redact(reasoning)));
+            reasoning = '';
+            break;
+          case 'tool-call': {
+            const args = (part.input && typeof part.input === 'object' ? part.input : {}) as Record<string, unknown>;
+            const call: PendingToolCall = { callId: part.toolCallId, toolName: part.toolName, args: JSON.parse(options.redactor.redact(JSON.stringify(args))) };
+            if ('invalid' in part && part.invalid) call.invalid = errorText((part as { error?: unknown }).error);
+            // Still answered (providers want a result for every call), but not run.
+            else if (toolCalls.length >= MAX_TOOL_CALLS_PER_STEP) call.invalid = `more than ${MAX_TOOL_CALLS_PER_STEP} tool calls in one step; make the rest in the next step`;
+            toolCalls.push(call);
+            break;
+          }
+          case 'error':
+            throw new StreamErrorPart('model stream error', { cause: part.error });
+          default:
+            break;
         }
-        case 'error':
-          throw new StreamErrorPart('model stream error', { cause: part.error });
-        default:
-          break;
       }
+      emitText(textStream.flush());
+      await content.flush();
+    } finally {
+      // A failed attempt leaves no write running behind the retry's events.
+      await content.settle();
     }
-    await emitText(textStream.flush());
     if (reasoning.trim()) await options.emit('thought', toThought(options.redactor.redact(reasoning)));
     return { text, toolCalls };
   };
@@ -181,6 +255,7 @@ export async function runAgentTurn(state: AgentState, options: AgentTurnOptions)
         return await streamStep(progress);
       } catch (error) {
         if (signal.aborted) throw signal.reason;
+        if (error instanceof EventWriteFailed) throw error.cause;
         // A bad request or a wrong provider key will not heal by waiting: fail at once.
         const failure = describeModelFailure(error instanceof StreamErrorPart ? error.cause : error);
         const willRetry = failure.retryable && attempt < options.maxRetries;
