@@ -105,6 +105,8 @@ export async function spawnConcierge(
     nodeArgs?: string[];
     /** A data dir shared with other servers (a shared volume); by default a fresh one. */
     dataDir?: string;
+    /** Descriptors the server inherits open, by number (as a careless supervisor would pass them). */
+    inheritDescriptors?: Record<number, number>;
   } = {},
 ): Promise<SpawnedConcierge> {
   const dataDir = options.dataDir ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'concierge-api-')));
@@ -125,7 +127,12 @@ export async function spawnConcierge(
   let child: ChildProcess;
 
   const start = async () => {
-    child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...CLI_ARGS, 'serve'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const stdio: ('ignore' | 'pipe' | number)[] = ['ignore', 'pipe', 'pipe'];
+    for (const [target, source] of Object.entries(options.inheritDescriptors ?? {})) {
+      while (stdio.length < Number(target)) stdio.push('ignore');
+      stdio[Number(target)] = source;
+    }
+    child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...CLI_ARGS, 'serve'], { cwd: REPO_ROOT, env, stdio });
     const started = child;
     running.add(started);
     started.once('exit', () => running.delete(started));

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.ts';
 import { AppError } from '../errors/app-error.ts';
 import { createLogger } from '../logging/logger.ts';
+import { closeInheritedDescriptors } from '../runtime/sandbox/close-inherited-descriptors.ts';
 import { SandboxUnavailableError } from '../runtime/sandbox/sandbox-unavailable-error.ts';
 import { createApiKeysService } from '../services/api-keys/api-keys-service.ts';
 import { projectFileSchema } from '../store/project-config.ts';
@@ -42,10 +43,13 @@ async function withDatabase<T>(work: (db: Awaited<ReturnType<typeof openDatabase
 }
 
 async function serve(): Promise<void> {
+  // First, before anything is opened: nothing this process inherited may reach a sandboxed command.
+  const inherited = closeInheritedDescriptors();
   const config = loadConfig();
   // Loaded here so the short commands (keys, apps, projects) start without the agent runtime.
   const { createServer, SHUTDOWN_DRAIN_MS } = await import('../create-server.ts');
   const logger = createLogger({ level: config.logLevel });
+  if (inherited.length > 0) logger.warn({ descriptors: inherited }, 'closed file descriptors inherited from the process that started the server, so sandboxed commands cannot use them');
   const server = await createServer(config, logger);
   const url = await server.listen();
   const { enforcement } = server.sandbox;

@@ -309,6 +309,8 @@ async function runInBwrap(host: BwrapHost, options: SandboxRunOptions): Promise<
         program: ['/bin/sh', '-c', options.command],
       }),
       env: { PATH: HOST_PATH },
+      // Not the server's working directory: the launcher's PWD is readable inside (/proc/1/environ).
+      cwd: '/',
       timeoutMs,
       maxOutputBytes: limits.maxOutputBytes,
       signal: options.signal,

@@ -117,6 +117,8 @@ export async function spawnSandboxed(host: SandboxSpawnHost, options: SandboxSpa
       }),
       {
         env: { PATH: HOST_PATH },
+        // Not the server's working directory: the launcher's PWD is readable inside (/proc/1/environ).
+        cwd: '/',
         detached: true,
         stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
       },
