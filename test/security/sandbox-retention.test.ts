@@ -30,6 +30,13 @@ afterAll(async () => {
 describe('workspace retention', () => {
   it('removes the workspace of a task idle past the retention, keeps a recent one, and answers 404 for its artifacts', async () => {
     const old = await runToolTask(api, fake, 'old', [shell('echo report > downloads/report.txt')]);
+    // Red team: a tree deeper than PATH_MAX made the sweep's path-based removal fail and stop there,
+    // so no later workspace of any tenant was ever removed.
+    const deep = await runToolTask(api, fake, 'deep', [shell(`python3 -c "import os
+for i in range(2100):
+    os.mkdir('a'); os.chdir('a')
+print('deep enough')"`)]);
+    expect(deep.results[0]!.output).toContain('deep enough');
     const recent = await runToolTask(api, fake, 'recent', [shell('echo report > downloads/report.txt')]);
     expect(old.task.status).toBe('completed');
     const download = (taskId: string) => api.call('GET', `/tasks/${taskId}/artifacts/download?path=downloads/report.txt`);
@@ -39,7 +46,7 @@ describe('workspace retention', () => {
     const database = await openDatabase({ dataDir: server.dataDir });
     try {
       const eightDaysAgo = new Date(Date.now() - 8 * 24 * 60 * 60 * 1000).toISOString();
-      await database.db.updateTable('tasks').set({ last_activity_at: eightDaysAgo }).where('id', '=', old.taskId).execute();
+      await database.db.updateTable('tasks').set({ last_activity_at: eightDaysAgo }).where('id', 'in', [old.taskId, deep.taskId]).execute();
     } finally {
       await database.close();
     }
@@ -48,6 +55,9 @@ describe('workspace retention', () => {
     const oldDir = path.join(server.dataDir, 'workspaces', old.taskId);
     for (let attempt = 0; attempt < 100 && existsSync(oldDir); attempt++) await new Promise((resolve) => setTimeout(resolve, 50));
     expect(existsSync(oldDir)).toBe(false);
+    const deepDir = path.join(server.dataDir, 'workspaces', deep.taskId);
+    for (let attempt = 0; attempt < 100 && existsSync(deepDir); attempt++) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(existsSync(deepDir)).toBe(false);
     expect(existsSync(path.join(server.dataDir, 'workspaces', recent.taskId, 'downloads', 'report.txt'))).toBe(true);
 
     const gone = await download(old.taskId);

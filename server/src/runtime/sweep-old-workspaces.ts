@@ -1,5 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { removeTree } from './workspace/remove-tree.ts';
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.ts';
 
@@ -42,8 +43,13 @@ export async function sweepOldWorkspaces(options: Omit<WorkspaceRetentionOptions
         () => false,
       );
       if (!existed) continue;
-      await fs.rm(dir, { recursive: true, force: true });
-      removed++;
+      // One workspace that cannot be removed must not keep every later one of every tenant.
+      try {
+        await removeTree(dir);
+        removed++;
+      } catch (error) {
+        options.logger.warn({ error, taskId: id }, 'could not remove the workspace of a task idle past the retention');
+      }
     }
     if (rows.length < BATCH) break;
     after = rows[rows.length - 1]?.id ?? after;

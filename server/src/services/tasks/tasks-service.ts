@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import fs, { type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import {
   APPROVAL_OUTCOMES,
   type ApprovalOutcome,
@@ -20,6 +20,7 @@ import { createFingerprintRedactor, fingerprintSecrets } from '../../runtime/sec
 import { DEFAULT_SANDBOX_LIMITS, toSandboxLimits, toWorkspaceBudget } from '../../runtime/sandbox/sandbox-limits.ts';
 import { parseAgentState, type TaskRunner } from '../../runtime/task-runner.ts';
 import { checkWorkspaceBudget } from '../../runtime/workspace/check-workspace-budget.ts';
+import { removeTree } from '../../runtime/workspace/remove-tree.ts';
 import { openWorkspace, withWorkspace } from '../../runtime/workspace/open-workspace.ts';
 import { parseWorkspacePath } from '../../runtime/workspace/parse-workspace-path.ts';
 import { walkWorkspace } from '../../runtime/workspace/walk-workspace.ts';
@@ -213,7 +214,7 @@ export function createTasksService(deps: {
         return { id, status: 'pending' };
       } catch (error) {
         // Nothing half-made stays behind: no row without its workspace, no workspace without its row.
-        await fs.rm(workspace, { recursive: true, force: true });
+        await removeTree(workspace).catch((removal: unknown) => logger.warn({ error: removal, taskId: id }, 'could not remove the workspace of a refused task'));
         throw error;
       }
     },

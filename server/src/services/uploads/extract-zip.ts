@@ -12,6 +12,10 @@ export interface ZipLimits {
   maxArchiveEntries: number;
 }
 
+/** Folders an entry's path may nest, and characters it may have: far beyond any real archive, far below PATH_MAX. */
+const MAX_ENTRY_DEPTH = 32;
+const MAX_ENTRY_PATH_CHARS = 1024;
+
 const S_IFMT = 0o170000;
 const S_IFREG = 0o100000;
 const S_IFDIR = 0o040000;
@@ -57,7 +61,9 @@ export async function extractZip(zipPath: string, workspace: Workspace, target: 
   }
   const extracted: string[] = [];
   let totalBytes = 0;
+  // Files and the folders their paths imply: a 4 KB entry `a/a/…/a/` is thousands of folders, each an inode.
   let entries = 0;
+  const folders = new Set<string>();
 
   const handleEntry = async (entry: yauzl.Entry): Promise<void> => {
     entries++;
@@ -72,6 +78,17 @@ export async function extractZip(zipPath: string, workspace: Workspace, target: 
     }
     const segments = rawSegments.filter((segment) => segment !== '.').map(sanitizeFileName);
     if (segments.length === 0) return;
+    if (segments.length > MAX_ENTRY_DEPTH) throw refuse(`the entry "${entry.fileName.slice(0, 80)}…" nests more than ${MAX_ENTRY_DEPTH} folders deep`);
+    if (segments.join('/').length > MAX_ENTRY_PATH_CHARS) throw refuse(`the entry "${entry.fileName.slice(0, 80)}…" has a path longer than ${MAX_ENTRY_PATH_CHARS} characters`);
+    const implied = isDirectory ? segments.length : segments.length - 1;
+    for (let depth = 1; depth <= implied; depth++) {
+      const folder = segments.slice(0, depth).join('/');
+      if (folders.has(folder)) continue;
+      folders.add(folder);
+      // The folder itself counts, less the one this entry already counted when it is that folder.
+      if (!(isDirectory && depth === implied)) entries++;
+    }
+    if (entries > limits.maxArchiveEntries) throw refuse(`it has more than ${limits.maxArchiveEntries} files and folders`);
     if (totalBytes + entry.uncompressedSize > limits.maxArchiveBytes) throw tooBig();
     const dirSegments = isDirectory ? segments : segments.slice(0, -1);
     const parent = await workspace.openDirectory([...target, ...dirSegments], displayName, { create: true });

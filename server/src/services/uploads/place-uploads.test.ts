@@ -25,6 +25,8 @@ describe('placeUploads', () => {
 
   const stage = (name: string, data: Buffer | string): StagedFile => {
     const file = path.join(stagingDir, String(counter++));
+    // A refused upload removes its staging folder: later uploads of the same test stage anew.
+    mkdirSync(stagingDir, { recursive: true });
     writeFileSync(file, data);
     return { name, path: file, size: statSync(file).size, mimeType: 'application/octet-stream' };
   };
@@ -140,6 +142,17 @@ describe('placeUploads', () => {
   it('refuses an archive with more than 1000 entries', async () => {
     const zip = await zipBuffer(Array.from({ length: 1001 }, (_, index) => ({ name: `f${index}.txt` })), false);
     await expectRefused(placeUploads(workspaceDir, [stage('many.zip', zip)]), /1001 entries, more than the 1000 allowed/);
+    expect(listTree(uploads())).toEqual([]);
+  });
+
+  it('counts the folders an archive’s paths imply, so a few deep entries cannot make thousands of folders', async () => {
+    // Red team: 10 directory entries 2,000 levels deep made 20,000 folders from an 80 KB upload.
+    const deep = (index: number, levels: number) => `e${index}/${Array.from({ length: levels }, () => 'a').join('/')}/`;
+    await expectRefused(placeUploads(workspaceDir, [stage('deep.zip', await zipBuffer([{ name: deep(0, 40), directory: true }]))]), /nests more than 32 folders deep/);
+    const wide = Array.from({ length: 40 }, (_, index) => ({ name: deep(index, 30), directory: true }));
+    await expectRefused(placeUploads(workspaceDir, [stage('wide.zip', await zipBuffer(wide))]), /more than 1000 files and folders/);
+    const long = `${'b'.repeat(200)}/${'c'.repeat(200)}/${'d'.repeat(200)}/${'e'.repeat(200)}/${'f'.repeat(200)}/${'g'.repeat(200)}/x.txt`;
+    await expectRefused(placeUploads(workspaceDir, [stage('long.zip', await zipBuffer([{ name: long }]))]), /path longer than 1024 characters/);
     expect(listTree(uploads())).toEqual([]);
   });
 

@@ -6,6 +6,7 @@ import type { AttachedFile } from '@concierge/shared';
 import { checkWorkspaceBudget, type WorkspaceBudget } from '../../runtime/workspace/check-workspace-budget.ts';
 import { entryPath, withWorkspace, type Workspace } from '../../runtime/workspace/open-workspace.ts';
 import { WorkspaceAccessError } from '../../runtime/workspace/workspace-access-error.ts';
+import { removeTree } from '../../runtime/workspace/remove-tree.ts';
 import { extractZip, type ZipLimits } from './extract-zip.ts';
 import { freeName } from './free-name.ts';
 import type { StagedFile } from './receive-multipart.ts';
@@ -52,7 +53,7 @@ async function removePlaced(workspace: Workspace, names: string[]): Promise<void
   const uploads = await workspace.openDirectory([UPLOADS_DIR], UPLOADS_DIR).catch(() => undefined);
   if (!uploads) return;
   try {
-    await Promise.all(names.map((name) => rm(entryPath(uploads, name).toString(), { recursive: true, force: true })));
+    await Promise.all(names.map((name) => removeTree(entryPath(uploads, name).toString())));
   } finally {
     await uploads.close();
   }
