@@ -4,6 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { removeTree } from '../../server/src/runtime/workspace/remove-tree.ts';
 
 /** The repository root: every process is started from here so `server/src/cli/main.ts` resolves. */
 export const REPO_ROOT = path.resolve(fileURLToPath(import.meta.url), '../../..');
@@ -184,7 +185,8 @@ export async function spawnConcierge(
         await exited;
         clearTimeout(timer);
       }
-      await fs.rm(dataDir, { recursive: true, force: true });
+      // A workspace a test made deeper than PATH_MAX is beyond fs.rm.
+      await removeTree(dataDir);
     },
     cli,
     async createApiKey(project = 'default', extraArgs = []) {

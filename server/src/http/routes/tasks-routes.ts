@@ -114,7 +114,8 @@ export function createTasksRouter(deps: {
   });
 
   router.get('/tasks/:id/artifacts', async (ctx) => {
-    ctx.body = { success: true, data: { files: await tasks.listArtifacts(ctx.state.principal, ctx.params.id!) } };
+    const { files, truncated } = await tasks.listArtifacts(ctx.state.principal, ctx.params.id!);
+    ctx.body = { success: true, data: { files, ...(truncated ? { truncated: true } : {}) } };
   });
 
   router.get('/tasks/:id/artifacts/download', async (ctx) => {

@@ -32,3 +32,22 @@ describe('secret fingerprints', () => {
     expect(createFingerprintRedactor([KEY], 'not json')('name')).toBe('name');
   });
 });
+
+describe('secret fingerprints under attack', () => {
+  it('bound the HMACs of one listing: a name checked once, and names past the budget hidden whole', () => {
+    // Red team: 32 secrets of lengths 4-35 (about 67 form lengths) over 250-character names, per file,
+    // blocked the server for a second each.
+    const secrets = Array.from({ length: 32 }, (_, index) => `s${'x'.repeat(index + 7)}`);
+    const stored = fingerprintSecrets([KEY], secrets);
+    const redact = createFingerprintRedactor([KEY], stored, 100_000);
+    const long = 'a'.repeat(250);
+    const first = redact(long);
+    expect(first).toBe(long);
+    // The same folder name again costs nothing: it is answered from what was checked.
+    for (let index = 0; index < 1_000; index++) expect(redact(long)).toBe(long);
+    // New names spend the budget; once it is spent they are hidden, never shown unchecked.
+    const later = Array.from({ length: 20 }, (_, index) => redact(`${'b'.repeat(240)}${index}`));
+    expect(later.at(-1)).toBe('[REDACTED]');
+    expect(later.filter((name) => name !== '[REDACTED]').length).toBeGreaterThan(0);
+  });
+});

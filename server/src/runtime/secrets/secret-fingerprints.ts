@@ -56,18 +56,31 @@ function parseFingerprints(stored: string | null): Fingerprint[] {
   }
 }
 
+/** HMACs one listing may compute (a few hundred ms): the visitor chooses both the lengths and the names. */
+export const FINGERPRINT_BUDGET = 50_000;
+
 /**
- * A redactor for short texts (file names, paths) from stored fingerprints; every key of `keyMaterial` is
- * tried, so fingerprints made before a key rotation still match while the old key is listed.
+ * A redactor for file names (one path segment each) from stored fingerprints; every key of `keyMaterial`
+ * is tried, so fingerprints made before a key rotation still match while the old key is listed. The work
+ * is bounded (red team: sliding every stored length over 15,000-character paths blocked the server for
+ * minutes): each distinct name is checked once, and once `budget` HMACs are spent, names not yet checked
+ * are hidden whole rather than shown unchecked.
  */
-export function createFingerprintRedactor(keyMaterial: readonly string[], stored: string | null): (text: string) => string {
+export function createFingerprintRedactor(keyMaterial: readonly string[], stored: string | null, budget = FINGERPRINT_BUDGET): (name: string) => string {
   const fingerprints = parseFingerprints(stored);
-  if (fingerprints.length === 0 || keyMaterial.length === 0) return (text) => text;
+  if (fingerprints.length === 0 || keyMaterial.length === 0) return (name) => name;
   const keys = keyMaterial.map(derivedKey);
   const wanted = new Set(fingerprints.map(([, value]) => value));
   const lengths = [...new Set(fingerprints.map(([length]) => length))];
-  return (text) => {
-    const folded = foldText(text);
+  const checked = new Map<string, string>();
+  let spent = 0;
+  return (name) => {
+    const known = checked.get(name);
+    if (known !== undefined) return known;
+    const folded = foldText(name);
+    const cost = lengths.reduce((sum, length) => sum + Math.max(0, folded.length - length + 1), 0) * keys.length;
+    if (spent + cost > budget) return REDACTED;
+    spent += cost;
     const spans: Span[] = [];
     for (const length of lengths) {
       for (let start = 0; start + length <= folded.length; start++) {
@@ -75,6 +88,8 @@ export function createFingerprintRedactor(keyMaterial: readonly string[], stored
         if (keys.some((key) => wanted.has(digest(key, window)))) addSpan(spans, { start, end: start + length });
       }
     }
-    return applySpans(text, spans, REDACTED);
+    const redacted = applySpans(name, spans, REDACTED);
+    checked.set(name, redacted);
+    return redacted;
   };
 }

@@ -56,6 +56,13 @@ export interface ArtifactFile {
 }
 
 const MAX_LISTED_ARTIFACTS = 10_000;
+/**
+ * Characters of paths one listing may carry: 10,000 files nested in long folder names made each listing
+ * 137 MB of JSON, and 40 at once took the server's heap (red team). Past it the listing stops, marked
+ * `truncated`. A path longer than MAX_LISTED_PATH_CHARS is not listed (downloads still reach it).
+ */
+const MAX_LISTING_CHARS = 2 * 1024 * 1024;
+const MAX_LISTED_PATH_CHARS = 1024;
 
 function conversationId(): string {
   return `${Date.now()}-${Math.random().toString(36).slice(2, 11).padEnd(9, '0')}`;
@@ -358,24 +365,33 @@ export function createTasksService(deps: {
       });
     },
 
-    async listArtifacts(principal: Principal, id: string): Promise<Artifact[]> {
+    async listArtifacts(principal: Principal, id: string): Promise<{ files: Artifact[]; truncated: boolean }> {
       const row = await findTask(principal, id);
       // A command can name a file after a secret (`touch "$TOKEN.txt"`); listings show it redacted, also
       // once the secret is gone from memory (restart, TTL), through the task's stored fingerprints.
       const byValue = redactorCache.get(await runner.secretValues(row)).redact;
       const byFingerprint = createFingerprintRedactor(keyMaterial, row.secret_fingerprints);
-      const redact = (text: string) => byFingerprint(byValue(text));
+      const redactName = (name: string) => byFingerprint(byValue(name));
       const files: Artifact[] = [];
+      let chars = 0;
+      let truncated = false;
       await withWorkspace(runner.workspaceDir(id), (workspace) =>
         walkWorkspace(workspace, ({ path: relative, name, stat }) => {
-          if (!stat.isFile() || files.length >= MAX_LISTED_ARTIFACTS) return;
-          files.push({ name: redact(name), path: redact(relative), size: stat.size, ...describeFileType(name), modifiedAt: stat.mtime.toISOString() });
+          if (!stat.isFile() || relative.length > MAX_LISTED_PATH_CHARS) return;
+          if (files.length >= MAX_LISTED_ARTIFACTS || chars + relative.length > MAX_LISTING_CHARS) {
+            truncated = true;
+            return;
+          }
+          chars += relative.length + name.length;
+          // Values by the whole path (a value may hold a `/`); fingerprints name by name (forms hold none).
+          const path = byValue(relative).split('/').map(byFingerprint).join('/');
+          files.push({ name: redactName(name), path, size: stat.size, ...describeFileType(name), modifiedAt: stat.mtime.toISOString() });
         }),
       ).catch((error: unknown) => {
         // A workspace removed by retention (or never made) simply holds no artifacts.
         if (!(error instanceof WorkspaceAccessError && error.reason === 'missing')) throw error;
       });
-      return files.sort((a, b) => a.path.localeCompare(b.path));
+      return { files: files.sort((a, b) => a.path.localeCompare(b.path)), truncated };
     },
 
     /** Opens an artifact by descriptor for download; the caller must consume or close `handle`. */
