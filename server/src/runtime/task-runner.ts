@@ -41,7 +41,8 @@ export interface TaskRunnerOptions {
   resolveModel(projectModel: string | undefined): LanguageModelV3;
   // biome-ignore lint/suspicious/noExplicitAny: tools have heterogeneous argument types.
   tools: ReadonlyMap<string, ToolDefinition<any>>;
-  createRedactor(secretValues: string[]): TextRedactor & OutputRedactor;
+  /** `visible`: secrets the sandbox holds; `hidden`: secrets it never sees, redacted only where they appear whole. */
+  createRedactor(visible: string[], hidden: string[]): TextRedactor & OutputRedactor;
   /** Extra env and secrets for a task beyond its own (the widget end user's), merged under the task's. */
   resolveContext?(task: TaskRow): Promise<{ env: Record<string, string>; secrets: Record<string, string> }>;
   workspacesDir: string;
@@ -66,7 +67,7 @@ export interface TaskRunner {
   /** Keeps a task's secrets in memory for its life (never stored). */
   setSecrets(taskId: string, secrets: Record<string, string>): void;
   hasSecrets(taskId: string): boolean;
-  /** Every secret value of the task, its own and its end user's, to redact what the API shows of its workspace. */
+  /** The secrets the task's sandbox holds (its own), to redact what the API shows of its workspace. */
   secretValues(task: TaskRow): Promise<string[]>;
   /** Stops the task's running turn, if any; resolves once it has stopped. */
   abort(taskId: string): Promise<void>;
@@ -274,6 +275,8 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
     // Every value is redacted, never a merge by name: a visitor's task secret named like the owner's
     // token secret must not take the owner's value out of the redactor.
     const secretValues = [...Object.values(context.secrets), ...Object.values(taskSecrets)];
+    // The token exchange's secrets never enter the sandbox: redacted only where whole (see createTaskRedactor).
+    const hiddenValues = Object.values(context.secrets);
     const taskEnv = task.env ? (JSON.parse(task.env) as Record<string, string>) : {};
     // The visitor drives the shell, so the token exchange's secrets never enter it: they serve
     // {{mcp.KEY}} templates only. The token's env and the task's own env and secrets do reach it, and
@@ -283,7 +286,7 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
     // visitor's own task input (which could re-point an authenticated MCP request anywhere).
     const templateValues = task.app_id !== null ? { ...context.env, ...context.secrets } : { ...taskEnv, ...taskSecrets };
     const unregister = secretRegistry.add(secretValues);
-    const redactor = options.createRedactor(secretValues);
+    const redactor = options.createRedactor(Object.values(taskSecrets), hiddenValues);
     const mcp = Object.values(config.mcpServers).some((server) => server.enabled)
       ? await connectMcpServers(config.mcpServers, templateValues, {
           signal,
@@ -459,8 +462,9 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
     },
     hasSecrets: (taskId) => secrets.has(taskId),
     async secretValues(task) {
-      const context = (await options.resolveContext?.(task)) ?? { env: {}, secrets: {} };
-      return [...Object.values(context.secrets), ...Object.values(secrets.get(task.id)?.values ?? {})];
+      // Only what the sandbox holds can be in the workspace: the token exchange's secrets never are, and
+      // watching for them in files a visitor writes would answer the visitor's guesses (red team).
+      return Object.values(secrets.get(task.id)?.values ?? {});
     },
     async abort(taskId) {
       const index = queue.indexOf(taskId);

@@ -91,16 +91,31 @@ describe('createStreamRedactor with folded forms', () => {
     expect(redactor.flush()).toBe('');
   });
 
-  it('bounds what it holds: a prefix followed by endless whitespace is emitted redacted, and so is the rest', () => {
+  it('bounds what it holds: a prefix followed by endless whitespace is released as it is, and the rest of the secret redacted', () => {
     const redactor = createStreamRedactor([secret]);
+    const padding = ' '.repeat(8_192);
     const outputs = [redactor.push(`start ${secret.slice(0, 6)}`)];
-    for (let index = 0; index < 20; index++) outputs.push(redactor.push(' '.repeat(8_192)));
-    const heldBack = outputs.join('');
-    expect(heldBack.startsWith('start [REDACTED]')).toBe(true);
+    for (let index = 0; index < 20; index++) outputs.push(redactor.push(padding));
+    const released = outputs.join('');
+    expect(released.startsWith(`start ${secret.slice(0, 6)}   `)).toBe(true);
     outputs.push(redactor.push(`${secret.slice(6)} end`), redactor.flush());
     const joined = outputs.join('');
-    expect(joined).not.toContain(secret.slice(0, 6));
     expect(joined).not.toContain(secret.slice(6));
     expect(joined.endsWith('[REDACTED] end')).toBe(true);
+  });
+
+  it('shows a padded guess of a secret’s start exactly as it shows a wrong one (no oracle)', () => {
+    // Red team: `#<guess>` plus 140,000 spaces came back [REDACTED] only when the guess was right.
+    const probe = (guess: string) => {
+      const redactor = createStreamRedactor([secret]);
+      const text = `#${guess}${' '.repeat(140_000)}#`;
+      const output: string[] = [];
+      for (let offset = 0; offset < text.length; offset += 4_096) output.push(redactor.push(text.slice(offset, offset + 4_096)));
+      output.push(redactor.flush());
+      return output.join('');
+    };
+    const right = probe(secret.slice(0, 5));
+    expect(right).toBe(`#${secret.slice(0, 5)}${' '.repeat(140_000)}#`);
+    expect(probe('zzzzz')).toBe(`#zzzzz${' '.repeat(140_000)}#`);
   });
 });

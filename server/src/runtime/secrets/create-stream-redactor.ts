@@ -1,11 +1,13 @@
 import { SecretSearch } from './find-secret-spans.ts';
 import { buildSecretMatchers, REDACTED, type SecretMatchers } from './secret-forms.ts';
-import { addSpan, type Span } from './secret-scanner.ts';
+import type { Span } from './secret-scanner.ts';
 
 /**
  * Most text held back at once. Whitespace and escapes between a secret's characters have no bound, so a
- * tail that could still become a secret may grow; past this it is emitted as `[REDACTED]` (and the rest
- * of the secret, if it comes, is redacted too), keeping memory bounded.
+ * tail that could still become a secret may grow; past this it is emitted as it is (and the rest of the
+ * secret, if it comes, is redacted), keeping memory bounded. As it is, not as `[REDACTED]`: hiding a tail
+ * only because it begins a secret would tell whoever wrote it that their guess of the secret's start was
+ * right (red team: a secret recovered a character at a time from padded probes in a download).
  */
 export const MAX_HELD_CHARACTERS = 65_536;
 
@@ -66,11 +68,7 @@ export function createStreamRedactorFor(matchers: SecretMatchers): StreamRedacto
       held += chunk;
       search.feed(chunk);
       let limit = Math.max(emitted, Math.min(search.settledOffset, end()));
-      if (end() - limit > MAX_HELD_CHARACTERS) {
-        search.takeSpans(spans);
-        addSpan(spans, { start: limit, end: end() });
-        limit = end();
-      }
+      if (end() - limit > MAX_HELD_CHARACTERS) limit = end();
       // Never split a surrogate pair between what is emitted and what is held.
       if (limit > emitted && isHighSurrogate(held.charCodeAt(limit - 1 - emitted))) limit--;
       return emitUpTo(limit);
