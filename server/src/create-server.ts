@@ -159,6 +159,17 @@ export async function createServer(config: Config, logger: Logger): Promise<Conc
     diskReserveBytes: config.diskReserveMb * 1024 * 1024,
   });
 
+  // /healthz answers anyone: it says what is enforced, without host paths (data dir, cgroup folders),
+  // which the start-up log gives the operator in full.
+  const hidePaths = (text: string) => text.replaceAll(config.dataDir, '<data dir>');
+  const { totals, warnings: sandboxWarnings, ...enforced } = sandbox.enforcement;
+  const publicSandbox = {
+    mode: sandbox.mode,
+    ...enforced,
+    ...(totals ? { totals: { memoryMb: totals.memoryMb, processes: totals.processes, cpuPercent: totals.cpuPercent } } : {}),
+    warnings: sandboxWarnings.map(hidePaths),
+  };
+
   /** Readiness: the database answers, the bus is connected, the server is not draining. */
   const health = async (): Promise<HealthReport> => {
     let db = 'ok';
@@ -174,11 +185,11 @@ export async function createServer(config: Config, logger: Logger): Promise<Conc
       db: database.kind,
       dbStatus: db,
       bus: bus.connected ? 'connected' : 'reconnecting',
-      sandbox: { mode: sandbox.mode, ...sandbox.enforcement },
+      sandbox: publicSandbox,
       model: { provider: defaultModel.provider, id: defaultModel.modelId, label: defaultModel.label },
       jwt: identity.jwtConfigured ? 'configured' : 'not configured',
       activeTasks: runner.activeCount,
-      ...(dataDirWarning ? { warnings: [dataDirWarning] } : {}),
+      ...(dataDirWarning ? { warnings: [hidePaths(dataDirWarning)] } : {}),
     };
   };
 

@@ -78,18 +78,22 @@ describe('the sandbox on the host', () => {
     expect(lines[0]).toMatch(new RegExp(` \\S*/workspaces/${run.taskId} /workspace `));
     expect(output).not.toContain(other.taskId);
     expect(output).not.toContain('staging');
-    // That path is no secret from the operator: /healthz names exactly what the sandbox can read.
+    // That path is no secret from the operator: the start-up log names exactly what the sandbox can read,
+    // and /healthz, which answers anyone, says so without the host path.
     const shown = lines[0]!.split(' ')[3]!.replace(`/${run.taskId}`, '');
+    const warning = `Inside the sandbox, /proc/self/mountinfo shows the host path ${shown}/<task id>: put the data dir on a file system of its own (a volume mounted at it) so only /workspaces/<task id> shows`;
+    expect(server.lines.some((line) => line.includes('"level":"warn"') && line.includes(warning))).toBe(true);
     const health = await request(`${server.url}/healthz`);
-    expect(health.body.sandbox.warnings).toContain(
-      `Inside the sandbox, /proc/self/mountinfo shows the host path ${shown}/<task id>: put the data dir on a file system of its own (a volume mounted at it) so only /workspaces/<task id> shows`,
-    );
+    expect(health.body.sandbox.warnings).toContain(warning.replace(server.dataDir, '<data dir>'));
+    expect(JSON.stringify(health.body)).not.toContain(server.dataDir);
   });
 
   it('creates every command group under one parent group holding the configured totals', async () => {
     const health = await request(`${server.url}/healthz`);
-    const totals = health.body.sandbox.totals as { memoryMb: number; processes: number; cpuPercent: number; cgroups: string[] };
-    expect(totals).toMatchObject({ memoryMb: 1536, processes: 300, cpuPercent: 150 });
+    expect(health.body.sandbox.totals).toEqual({ memoryMb: 1536, processes: 300, cpuPercent: 150 });
+    // The parent groups' folders are in the start-up log (for the operator), not in /healthz.
+    const ready = JSON.parse(server.lines.find((line) => line.includes('"msg":"sandbox ready"'))!) as { sandbox: { totals: { cgroups: string[] } } };
+    const totals = ready.sandbox.totals;
     const pidsParent = totals.cgroups.find((dir) => dir.includes('/pids/')) as string;
     const memoryParent = totals.cgroups.find((dir) => dir.includes('/memory/')) as string;
     const cpuParent = totals.cgroups.find((dir) => dir.includes('/cpu/')) as string;
