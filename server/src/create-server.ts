@@ -16,7 +16,7 @@ import { createModel, resolveModelSetting } from './runtime/model/create-model.t
 import { createSandbox, type Sandbox } from './runtime/sandbox/create-sandbox.ts';
 import { workspacePathWarning } from './runtime/sandbox/visible-workspace-path.ts';
 import { grantSandboxTraversal } from './runtime/sandbox/grant-sandbox-traversal.ts';
-import { createTaskRedactor } from './runtime/secrets/create-redactor.ts';
+import { createRedactor } from './runtime/secrets/create-redactor.ts';
 import { createTaskRunner, type TaskRunner } from './runtime/task-runner.ts';
 import { startWorkspaceRetention } from './runtime/sweep-old-workspaces.ts';
 import { listDirectoryTool, readFileTool, writeFileTool } from './runtime/tools/file-tools.ts';
@@ -132,7 +132,7 @@ export async function createServer(config: Config, logger: Logger): Promise<Conc
     logger,
     resolveModel,
     tools,
-    createRedactor: createTaskRedactor,
+    createRedactor,
     resolveContext: identity.resolveContext,
     workspacesDir,
     sandbox,

@@ -74,14 +74,15 @@ afterAll(async () => {
 });
 
 /** The fake model: prints every secret plainly and in base64, then repeats them verbatim in its answer. */
-function leakyModel(secrets: Record<string, string>): (request: FakeChatRequest) => FakeReply {
+/** `typed`: the secrets the model itself types out (those it could have learnt; all by default). */
+function leakyModel(secrets: Record<string, string>, typed: Record<string, string> = secrets): (request: FakeChatRequest) => FakeReply {
   const names = Object.keys(secrets);
   const steps = [
     names.map((name) => `echo $${name}; echo $${name} | base64`).join('; '),
     names.map((name) => `echo "user:$${name}" | base64; printf %s "$${name}" | base64 -w0; echo`).join('; '),
     names.map((name) => `touch "downloads/report-$${name}.txt"`).join('; ') + '; ls downloads',
     // The model types a secret itself, as a prompt injection would make it.
-    `echo typed ${Object.values(secrets).join(' ')}`,
+    `echo typed ${Object.values(typed).join(' ')}`,
   ];
   return (request) => {
     const last = request.messages.at(-1);
@@ -89,7 +90,7 @@ function leakyModel(secrets: Record<string, string>): (request: FakeChatRequest)
     const done = request.messages.filter((message) => message.role === 'tool').length;
     const step = steps[done];
     if (step) return { toolCalls: [{ name: 'run_shell_command', args: { command: step } }] };
-    const echoed = Object.values(secrets)
+    const echoed = Object.values(typed)
       .map((secret) => `${secret} (base64 ${b64(secret)}, echoed ${b64(`${secret}\n`)})`)
       .join(' and ');
     return { text: `Here are your secrets: ${echoed}. Done.` };
@@ -111,9 +112,10 @@ async function runLeakyTask(
   secrets: Record<string, string>,
   body: Record<string, unknown>,
   headers: Record<string, string> = {},
+  typed: Record<string, string> = secrets,
 ): Promise<LeakyRun> {
   const marker = newMarker('leak');
-  fake.scenario(marker, leakyModel(secrets));
+  fake.scenario(marker, leakyModel(secrets, typed));
   const answers: LeakyRun['answers'] = [];
   const created = await client.call('POST', '/tasks', { message: `Show me my secrets ${marker}`, ...body }, headers);
   expect(created.status).toBe(200);
@@ -195,7 +197,10 @@ describe('secrets of a task', () => {
     });
     expect(exchange.status).toBe(200);
     const widget = createApiClient(server.url, exchange.body.data.token as string);
-    const run = await runLeakyTask(widget, secrets, { secrets: { TASK_CANARY: secrets.TASK_CANARY } }, { origin: ORIGIN });
+    // The model types only the task's secret: the token's never reaches it (not in the sandbox, not in
+    // any tool result), so it cannot be typed, and nothing the visitor sees is searched for it (that
+    // search would answer the visitor's guesses).
+    const run = await runLeakyTask(widget, secrets, { secrets: { TASK_CANARY: secrets.TASK_CANARY } }, { origin: ORIGIN }, { TASK_CANARY: secrets.TASK_CANARY });
 
     const [printed] = run.toolResults;
     // The token's secret is not in the shell at all (an empty line, the base64 of a bare newline).

@@ -10,8 +10,9 @@ import { runToolTask } from './agent-harness.ts';
 // Red team: the token exchange's secrets (for MCP templates only, never in the sandbox) were still
 // watched for in what the visitor's shell wrote. A download held back a padded guess of a secret's start
 // and sent it as [REDACTED] only when the guess was right, and an output cap hid a right guess at the
-// cut: an oracle that gave a 24-character secret away in 24 follow-ups. A right guess and a wrong one
-// must now look the same.
+// cut: an oracle that gave a 24-character secret away in 24 follow-ups; then held-back prefixes in the
+// streamed reply, and [REDACTED] at the place of the right one of many printed candidates. A right guess
+// and a wrong one must look the same everywhere the visitor looks.
 
 const ORIGIN = 'http://widget.oracle.test';
 const MAX_OUTPUT_BYTES = 4096;
@@ -81,9 +82,44 @@ describe('guesses of a secret the visitor must not have', () => {
     }
   });
 
-  it('still hide the whole secret, should it ever appear', async () => {
-    const run = await runToolTask(visitor, fake, 'oracle-whole', [{ name: 'run_shell_command', args: { command: `echo ${OWNER_SECRET}` } }]);
-    expect(run.results[0]!.output).toContain('[REDACTED]');
-    expect(run.results[0]!.output).not.toContain(OWNER_SECRET);
+  it('are shown as typed among many candidates, so no [REDACTED] marks the right one', async () => {
+    // Red team: every 6-digit PIN printed in one line showed [REDACTED] exactly where the secret was.
+    const candidates = ['Crm7kQ2vX9pL4wZ8sT3nB6yA', OWNER_SECRET, 'Crm7kQ2vX9pL4wZ8sT3nB6yZ'];
+    const run = await runToolTask(visitor, fake, 'oracle-whole', [{ name: 'run_shell_command', args: { command: `echo ${candidates.join(' ')}` } }]);
+    expect(run.results[0]!.output).toContain(candidates.join(' '));
+    expect(run.results[0]!.output).not.toContain('[REDACTED]');
+    const call = (await visitor.call('GET', `/tasks/${run.taskId}/history`)).body.data.messages.at(-1).toolCalls[0];
+    expect(call.args.command).toBe(`echo ${candidates.join(' ')}`);
+  });
+
+  it('stream in the reply exactly as a wrong guess does, with nothing held back', async () => {
+    // Red team: a right guess of the secret's start, echoed by the model, was held back and sent glued
+    // to the next chunk; a wrong one went out alone.
+    const echo = async (name: string, guess: string) => {
+      const marker = `${name}-${Math.random().toString(36).slice(2)}`;
+      fake.scenario(marker, () => ({ text: ['Echo: #', guess, ' and the rest.'], delayMs: 40 }));
+      const id = await visitor.createTask({ message: `say it ${marker}` });
+      const events = await visitor.stream(id, { timeoutMs: 30_000 });
+      return events.filter((event) => event.event === 'content' && (event.data as { isPartial: boolean }).isPartial).map((event) => (event.data as { text: string }).text);
+    };
+    const right = await echo('right', OWNER_SECRET.slice(0, 10));
+    const wrong = await echo('wrong', 'Zq0123456x');
+    expect(right).toEqual(['Echo: #', OWNER_SECRET.slice(0, 10), ' and the rest.']);
+    expect(wrong).toEqual(['Echo: #', 'Zq0123456x', ' and the rest.']);
+  });
+
+  it('come back in error messages as sent, whoever asks and whatever secrets are live', async () => {
+    // Red team: error messages repeat the caller's input and were redacted against every live secret of
+    // every tenant, so one unauthenticated request could test a thousand guesses.
+    const owner = createApiClient(server.url, (await server.createApiKey()).key);
+    const live = 'AC12345678live';
+    const id = await owner.createTask({ message: 'hello', secrets: { ACCOUNT: live } });
+    await owner.waitForStatus(id, 'completed');
+    const stranger = createApiClient(server.url, (await server.createApiKey('other')).key);
+    for (const answer of [await stranger.call('GET', `/tasks/${live}`), await request(`${server.url}/api/v1/tasks/${live}/history`)]) {
+      expect(answer.status).toBeGreaterThanOrEqual(400);
+      expect(JSON.stringify(answer.body)).not.toContain('[REDACTED]');
+    }
+    expect((await stranger.call('GET', `/tasks/${live}`)).body.error.message).toContain(live);
   });
 });

@@ -41,8 +41,7 @@ export interface TaskRunnerOptions {
   resolveModel(projectModel: string | undefined): LanguageModelV3;
   // biome-ignore lint/suspicious/noExplicitAny: tools have heterogeneous argument types.
   tools: ReadonlyMap<string, ToolDefinition<any>>;
-  /** `visible`: secrets the sandbox holds; `hidden`: secrets it never sees, redacted only where they appear whole. */
-  createRedactor(visible: string[], hidden: string[]): TextRedactor & OutputRedactor;
+  createRedactor(secretValues: string[]): TextRedactor & OutputRedactor;
   /** Extra env and secrets for a task beyond its own (the widget end user's), merged under the task's. */
   resolveContext?(task: TaskRow): Promise<{ env: Record<string, string>; secrets: Record<string, string> }>;
   workspacesDir: string;
@@ -275,7 +274,11 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
     // Every value is redacted, never a merge by name: a visitor's task secret named like the owner's
     // token secret must not take the owner's value out of the redactor.
     const secretValues = [...Object.values(context.secrets), ...Object.values(taskSecrets)];
-    // The token exchange's secrets never enter the sandbox: redacted only where whole (see createTaskRedactor).
+    // The token exchange's secrets never enter the sandbox nor reach the model, so the visitor can make
+    // nothing the turn shows hold them: no redactor over the turn's output watches for them, since each
+    // that did answered the visitor's guesses (red team: held-back stream prefixes, [REDACTED] at the
+    // position of a right guess among printed candidates). Only MCP error notes, which the server writes,
+    // and the log watch for them.
     const hiddenValues = Object.values(context.secrets);
     const taskEnv = task.env ? (JSON.parse(task.env) as Record<string, string>) : {};
     // The visitor drives the shell, so the token exchange's secrets never enter it: they serve
@@ -286,14 +289,19 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
     // visitor's own task input (which could re-point an authenticated MCP request anywhere).
     const templateValues = task.app_id !== null ? { ...context.env, ...context.secrets } : { ...taskEnv, ...taskSecrets };
     const unregister = secretRegistry.add(secretValues);
-    const redactor = options.createRedactor(Object.values(taskSecrets), hiddenValues);
+    const redactor = options.createRedactor(Object.values(taskSecrets));
+    // An MCP error note that holds one of them is withheld whole, never redacted in place: where a
+    // [REDACTED] stands would show which of the visitor's candidates the note echoed was the secret.
+    const hiddenRedactor = options.createRedactor(hiddenValues);
+    const redactNote = (text: string) =>
+      hiddenRedactor.redact(text) === text ? redactor.redact(text) : 'the details name a credential, so they are in the server log only';
     const mcp = Object.values(config.mcpServers).some((server) => server.enabled)
       ? await connectMcpServers(config.mcpServers, templateValues, {
           signal,
           sandbox: options.sandbox,
           workspaceDir: workspaceDir(taskId),
           limits: toSandboxLimits(config, options.diskReserveBytes),
-          redact: redactor.redact,
+          redact: redactNote,
           logger: logger.child({ taskId }),
         })
       : undefined;
@@ -313,7 +321,7 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
       await events.append(
         taskId,
         'status',
-        { status: 'processing', ...(unavailable ? { message: redactor.redact(`Some tools are unavailable: ${unavailable}`) } : {}) },
+        { status: 'processing', ...(unavailable ? { message: redactNote(`Some tools are unavailable: ${unavailable}`) } : {}) },
         lease,
       );
       const result = await runAgentTurn(state, {

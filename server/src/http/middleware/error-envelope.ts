@@ -2,7 +2,6 @@ import type { Middleware } from 'koa';
 import type { ApiFailure } from '@concierge/shared';
 import { AppError, isAppError } from '../../errors/app-error.ts';
 import type { Logger } from '../../logging/logger.ts';
-import { secretRegistry } from '../../logging/secret-registry.ts';
 import { isDatabaseUnavailable } from '../../store/is-database-unavailable.ts';
 
 /** Wraps every failure in the Sigmic envelope; unexpected errors become a generic 500 (detail only in the log). */
@@ -29,7 +28,10 @@ export function errorEnvelope(logger: Logger): Middleware {
         error = new AppError('INTERNAL_ERROR', `Internal error (request ${ctx.state.requestId})`);
       }
       if (ctx.headerSent || !ctx.writable) return;
-      const body: ApiFailure = { success: false, error: { message: secretRegistry.redact(error.message), code: error.code } };
+      // Not through the server-wide secret registry: a client error repeats what the caller sent (a path,
+      // an id), and redacting it would tell anyone, unauthenticated, whether a guess is some tenant's live
+      // secret (red team). Internal errors say nothing but the request id; their detail is in the log.
+      const body: ApiFailure = { success: false, error: { message: error.message, code: error.code } };
       ctx.status = error.status;
       ctx.set(error.headers);
       ctx.body = body;

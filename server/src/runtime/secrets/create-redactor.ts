@@ -84,28 +84,3 @@ export function createRedactor(secretValues: string[]): Redactor {
   };
 }
 
-/**
- * A task's redactor over two kinds of secrets. `visible` ones (the task's own secrets, in its commands'
- * environment, so anything the sandbox prints may hold them) are hidden in every form, a tail cut by an
- * output cap and a prefix held back in a stream included. `hidden` ones (the token exchange's, which
- * never enter the sandbox and serve MCP templates only) are hidden only where they appear whole: hiding
- * a tail that merely begins one, or holding one back, would tell a visitor which guess is right (red
- * team: a 24-character secret recovered one character per follow-up). The model's streamed text still
- * watches both (a model that learnt a hidden secret somehow must not type it out); what a stream holds
- * back there only delays text to the next chunk, it never changes what is shown.
- */
-export function createTaskRedactor(visibleValues: string[], hiddenValues: string[] = []): Redactor {
-  const visible = createRedactor(visibleValues);
-  const hidden = createRedactor(hiddenValues);
-  const both = hiddenValues.length > 0 ? createRedactor([...visibleValues, ...hiddenValues]) : visible;
-  return {
-    redact: (text) => hidden.redact(visible.redact(text)),
-    redactCut: (text) => hidden.redact(visible.redactCut(text)),
-    redactStreams(stdout, stderr, cut) {
-      const shown = visible.redactStreams(stdout, stderr, cut);
-      return { stdout: hidden.redact(shown.stdout), stderr: hidden.redact(shown.stderr) };
-    },
-    redactValue: (value) => hidden.redactValue(visible.redactValue(value)),
-    stream: () => both.stream(),
-  };
-}
