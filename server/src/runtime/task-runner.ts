@@ -277,8 +277,7 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
     // The token exchange's secrets never enter the sandbox nor reach the model, so the visitor can make
     // nothing the turn shows hold them: no redactor over the turn's output watches for them, since each
     // that did answered the visitor's guesses (red team: held-back stream prefixes, [REDACTED] at the
-    // position of a right guess among printed candidates). Only MCP error notes, which the server writes,
-    // and the log watch for them.
+    // position of a right guess among printed candidates). Only the log watches for them.
     const hiddenValues = Object.values(context.secrets);
     const taskEnv = task.env ? (JSON.parse(task.env) as Record<string, string>) : {};
     // The visitor drives the shell, so the token exchange's secrets never enter it: they serve
@@ -290,18 +289,16 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
     const templateValues = task.app_id !== null ? { ...context.env, ...context.secrets } : { ...taskEnv, ...taskSecrets };
     const unregister = secretRegistry.add(secretValues);
     const redactor = options.createRedactor(Object.values(taskSecrets));
-    // An MCP error note that holds one of them is withheld whole, never redacted in place: where a
-    // [REDACTED] stands would show which of the visitor's candidates the note echoed was the secret.
-    const hiddenRedactor = options.createRedactor(hiddenValues);
-    const redactNote = (text: string) =>
-      hiddenRedactor.redact(text) === text ? redactor.redact(text) : 'the details name a credential, so they are in the server log only';
+    // MCP errors may repeat them (a server echoing a header in its error): with any of them in the
+    // templates, no MCP error detail reaches the visitor at all (deciding note by note would answer guesses).
     const mcp = Object.values(config.mcpServers).some((server) => server.enabled)
       ? await connectMcpServers(config.mcpServers, templateValues, {
           signal,
           sandbox: options.sandbox,
           workspaceDir: workspaceDir(taskId),
           limits: toSandboxLimits(config, options.diskReserveBytes),
-          redact: redactNote,
+          redact: redactor.redact,
+          withholdErrors: hiddenValues.length > 0,
           logger: logger.child({ taskId }),
         })
       : undefined;
@@ -321,7 +318,7 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
       await events.append(
         taskId,
         'status',
-        { status: 'processing', ...(unavailable ? { message: redactNote(`Some tools are unavailable: ${unavailable}`) } : {}) },
+        { status: 'processing', ...(unavailable ? { message: redactor.redact(`Some tools are unavailable: ${unavailable}`) } : {}) },
         lease,
       );
       const result = await runAgentTurn(state, {

@@ -59,7 +59,7 @@ describe('connectMcpServers', () => {
 describe('connectMcpServers with stdio servers', () => {
   const redact = (text: string) => text.replaceAll('probe-secret', '[REDACTED]');
 
-  async function connectProbe(extra: Parameters<typeof stdioMcpProbeServer>[0] = {}) {
+  async function connectProbe(extra: Parameters<typeof stdioMcpProbeServer>[0] = {}, more: { withholdErrors?: boolean } = {}) {
     const sandbox = await createSandbox({ mode: 'bwrap' });
     const workspaceDir = mkdtempSync(path.join(tmpdir(), 'mcp-stdio-test-'));
     // As the server creates workspaces: owned by the sandbox's host user when it drops privileges.
@@ -71,7 +71,7 @@ describe('connectMcpServers with stdio servers', () => {
     const connection = await connectMcpServers(
       { probe: { ...stdioMcpProbeServer(extra), enabled: true } },
       { PROBE_TOKEN: 'probe-secret' },
-      { signal: new AbortController().signal, sandbox, workspaceDir, limits, redact, logger },
+      { signal: new AbortController().signal, sandbox, workspaceDir, limits, redact, logger, ...more },
     );
     cleanup.push(connection.close);
     const call = (tool: string, args: Record<string, unknown> = {}) =>
@@ -105,6 +105,19 @@ describe('connectMcpServers with stdio servers', () => {
     expect(failed.status).toBe('error');
     expect(failed.output).toMatch(/^The MCP tool probe__fail failed: MCP error -32000: \[REDACTED\] e+… \(truncated\)$/);
     expect(failed.output.length).toBeLessThan(MAX_ERROR_NOTE_CHARS + 100);
+  });
+
+  it('shows the visitor the same fixed note for every error when errors are withheld, whether or not it repeats a secret', async () => {
+    // Red team: withholding only the notes that held a token secret answered which guess was right.
+    const { call, lines } = await connectProbe({}, { withholdErrors: true });
+    const right = await call('fail', { message: 'Invalid orderId: probe-secret' });
+    const wrong = await call('fail', { message: 'Invalid orderId: probe-guess1' });
+    expect(right).toEqual({ status: 'error', output: 'The MCP tool probe__fail failed: the details are in the server log (error -32000)' });
+    expect(wrong).toEqual(right);
+    expect(lines.filter((line) => line.reason !== undefined).map((line) => line.reason)).toEqual([
+      expect.stringContaining('Invalid orderId: probe-secret'),
+      expect.stringContaining('Invalid orderId: probe-guess1'),
+    ]);
   });
 
   it('reports a stdio server as unavailable when no sandbox is given', async () => {

@@ -35,7 +35,13 @@ export interface McpConnectOptions {
   limits?: SandboxLimits;
   /** Redacts the task's secrets from error notes and stderr lines. */
   redact?: (text: string) => string;
-  /** Receives each (redacted, capped) stderr line of a stdio server. */
+  /**
+   * Shows no error details to the visitor, only a fixed note (the details go to the log): for tasks whose
+   * MCP templates hold secrets the visitor must not learn. Deciding per note whether it holds one would
+   * answer the visitor's guesses, since a server's errors often repeat the arguments sent (red team).
+   */
+  withholdErrors?: boolean;
+  /** Receives each (redacted, capped) stderr line of a stdio server, and withheld error details. */
   logger?: { info(fields: Record<string, unknown>, message: string): void };
 }
 
@@ -86,6 +92,12 @@ export async function connectMcpServers(
   options: McpConnectOptions,
 ): Promise<McpConnection> {
   const redact = options.redact ?? ((text: string) => text);
+  const describe = (serverName: string, error: unknown): string => {
+    if (!options.withholdErrors) return toErrorNote(error, redact);
+    options.logger?.info({ server: serverName, reason: error instanceof Error ? error.message : String(error) }, 'MCP error withheld from the visitor');
+    const code = (error as { code?: unknown } | null)?.code;
+    return `the details are in the server log${typeof code === 'number' ? ` (error ${code})` : ''}`;
+  };
   const clients: Client[] = [];
   const tools: ToolDefinition<Record<string, unknown>>[] = [];
   const failures: McpConnection['failures'] = [];
@@ -115,7 +127,7 @@ export async function connectMcpServers(
                   result = await client.callTool({ name: listedTool.name, arguments: args }, undefined, { timeout, signal: context.signal });
                 } catch (error) {
                   if (context.signal.aborted) throw error;
-                  return { status: 'error', output: `The MCP tool ${name} failed: ${toErrorNote(error, redact)}` };
+                  return { status: 'error', output: `The MCP tool ${name} failed: ${describe(serverName, error)}` };
                 }
                 const output = capToolResult(toText(result as { content?: unknown; structuredContent?: unknown }), context.limits.maxOutputBytes, context.redactor?.redactCut);
                 return { status: result.isError ? 'error' : 'success', output };
@@ -124,7 +136,7 @@ export async function connectMcpServers(
           }
         } catch (error) {
           await client.close().catch(() => {});
-          failures.push({ server: serverName, reason: toErrorNote(error, redact) });
+          failures.push({ server: serverName, reason: describe(serverName, error) });
         }
       }),
   );
