@@ -88,6 +88,12 @@ export const LEASE_MS = 30_000;
 export const REVOCATION_CHECK_MS = 3_000;
 const APP_REVOKED = new Error('The widget app was revoked');
 const SWEEP_INTERVAL_MS = 10_000;
+/**
+ * Token-exchange secrets this long are hidden where an MCP result repeats them whole. Shorter ones (a
+ * PIN) are not searched for at all: a visitor who can make a tool echo candidates would learn which one
+ * was hidden.
+ */
+const UNGUESSABLE_SECRET_LENGTH = 16;
 /** How often a server says it is alive, and how long after its last word another still counts on it. */
 const HEARTBEAT_MS = 5_000;
 const SERVER_ALIVE_MS = 15_000;
@@ -289,6 +295,7 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
     const templateValues = task.app_id !== null ? { ...context.env, ...context.secrets } : { ...taskEnv, ...taskSecrets };
     const unregister = secretRegistry.add(secretValues);
     const redactor = options.createRedactor(Object.values(taskSecrets));
+    const unguessable = hiddenValues.filter((value) => value.length >= UNGUESSABLE_SECRET_LENGTH);
     // MCP errors may repeat them (a server echoing a header in its error): with any of them in the
     // templates, no MCP error detail reaches the visitor at all (deciding note by note would answer guesses).
     const mcp = Object.values(config.mcpServers).some((server) => server.enabled)
@@ -299,6 +306,9 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
           limits: toSandboxLimits(config, options.diskReserveBytes),
           redact: redactor.redact,
           withholdErrors: hiddenValues.length > 0,
+          // An MCP server may hand back the credential it was given: long ones (too many to guess, so a
+          // whole match answers nothing) are hidden there, whole matches only, never a cut prefix.
+          redactResult: unguessable.length > 0 ? options.createRedactor(unguessable).redact : undefined,
           logger: logger.child({ taskId }),
         })
       : undefined;

@@ -41,6 +41,8 @@ export interface McpConnectOptions {
    * answer the visitor's guesses, since a server's errors often repeat the arguments sent (red team).
    */
   withholdErrors?: boolean;
+  /** Applied to every (capped) tool result, after the task's own redaction: whole matches only. */
+  redactResult?: (text: string) => string;
   /** Receives each (redacted, capped) stderr line of a stdio server, and withheld error details. */
   logger?: { info(fields: Record<string, unknown>, message: string): void };
 }
@@ -129,7 +131,8 @@ export async function connectMcpServers(
                   if (context.signal.aborted) throw error;
                   return { status: 'error', output: `The MCP tool ${name} failed: ${describe(serverName, error)}` };
                 }
-                const output = capToolResult(toText(result as { content?: unknown; structuredContent?: unknown }), context.limits.maxOutputBytes, context.redactor?.redactCut);
+                const capped = capToolResult(toText(result as { content?: unknown; structuredContent?: unknown }), context.limits.maxOutputBytes, context.redactor?.redactCut);
+                const output = options.redactResult ? options.redactResult(capped) : capped;
                 return { status: result.isError ? 'error' : 'success', output };
               },
             });
