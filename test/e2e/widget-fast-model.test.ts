@@ -12,6 +12,9 @@ beforeAll(async () => {
     CONCIERGE_MODEL: 'openai-compatible:fake-model',
     CONCIERGE_LLM_BASE_URL: fake.url,
     CONCIERGE_LLM_API_KEY: 'fake-key',
+    // The retry state lasts until the next event of the turn: a second, not the harness's 10 ms, so a
+    // screen that paints once a frame shows it every time.
+    CONCIERGE_MODEL_RETRY_DELAY_MS: '1000',
   });
 });
 
