@@ -123,6 +123,7 @@ export async function createServer(config: Config, logger: Logger): Promise<Conc
   await fs.rm(stagingDir, { recursive: true, force: true });
   await fs.mkdir(stagingDir, { recursive: true, mode: 0o700 });
 
+  const diskReserveBytes = config.diskReserveMb * 1024 * 1024;
   const runner = createTaskRunner({
     tasks: tasksRepository,
     projects,
@@ -136,7 +137,7 @@ export async function createServer(config: Config, logger: Logger): Promise<Conc
     resolveContext: identity.resolveContext,
     workspacesDir,
     sandbox,
-    diskReserveBytes: config.diskReserveMb * 1024 * 1024,
+    diskReserveBytes,
     serverId: randomUUID(),
     servers: createServersRepository(database.db),
     secretsTtlMs: config.secretsTtlMs,
@@ -156,7 +157,7 @@ export async function createServer(config: Config, logger: Logger): Promise<Conc
     runner,
     logger,
     keyMaterial: identity.keyMaterial,
-    diskReserveBytes: config.diskReserveMb * 1024 * 1024,
+    diskReserveBytes,
   });
 
   // /healthz answers anyone: it says what is enforced, without host paths (data dir, cgroup folders),

@@ -33,9 +33,9 @@ export const DEFAULT_SANDBOX_LIMITS: SandboxLimits = {
   hostDiskReserveBytes: 0,
 };
 
-/** A project's sandbox settings over the defaults, with the server's disk reserve. */
-export function toSandboxLimits(config: ProjectConfig, hostDiskReserveBytes = 0): SandboxLimits {
-  return { ...DEFAULT_SANDBOX_LIMITS, ...config.sandbox, hostDiskReserveBytes } as SandboxLimits;
+/** A project's sandbox settings over the defaults (the defaults alone without a project), with the server's disk reserve. */
+export function toSandboxLimits(config: ProjectConfig | undefined, hostDiskReserveBytes = 0): SandboxLimits {
+  return { ...DEFAULT_SANDBOX_LIMITS, ...config?.sandbox, hostDiskReserveBytes } as SandboxLimits;
 }
 
 /** The workspace budget (disk bytes and entries) that sandbox limits set; shell and file tools share it. */

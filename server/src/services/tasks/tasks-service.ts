@@ -17,7 +17,7 @@ import type { Logger } from '../../logging/logger.ts';
 import { awaitingApproval, createAgentState, endTurn } from '../../runtime/agent/agent-state.ts';
 import { redactorCache } from '../../runtime/secrets/redactor-cache.ts';
 import { createFingerprintRedactor, fingerprintSecrets } from '../../runtime/secrets/secret-fingerprints.ts';
-import { DEFAULT_SANDBOX_LIMITS, toSandboxLimits, toWorkspaceBudget } from '../../runtime/sandbox/sandbox-limits.ts';
+import { toSandboxLimits, toWorkspaceBudget } from '../../runtime/sandbox/sandbox-limits.ts';
 import { parseAgentState, type TaskRunner } from '../../runtime/task-runner.ts';
 import { checkWorkspaceBudget } from '../../runtime/workspace/check-workspace-budget.ts';
 import { removeTree } from '../../runtime/workspace/remove-tree.ts';
@@ -145,7 +145,7 @@ export function createTasksService(deps: {
 
   const workspaceBudget = async (project: string) => {
     const config = (await deps.projects.find(project))?.config;
-    return toWorkspaceBudget(config ? toSandboxLimits(config, deps.diskReserveBytes) : { ...DEFAULT_SANDBOX_LIMITS, hostDiskReserveBytes: deps.diskReserveBytes ?? 0 });
+    return toWorkspaceBudget(toSandboxLimits(config, deps.diskReserveBytes));
   };
 
   const userTurn = (message: string, attachedFiles: AttachedFile[]) =>
